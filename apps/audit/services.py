@@ -1,0 +1,253 @@
+"""Writing audit events: in the same DynamoDB transaction as the change they record.
+
+``audit_event_record`` is the only write path for audit events; there is no update or
+delete path in the code. A service passes its own writes as ``writes``: the change and
+its event commit together or not at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from pynamodb.connection import Connection
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.transactions import TransactWrite
+from ulid import ULID
+
+from apps.audit.actors import Actor
+from apps.audit.models import GENESIS_HASH, HEAD_SK, AuditEvent
+from apps.core.context import context_get
+from apps.core.errors import Conflict
+
+logger = logging.getLogger(__name__)
+
+HASH_VERSION = "v1"
+# Field names whose values never appear in clear in the trail.
+SENSITIVE_FIELDS = frozenset(
+    {"number", "document_number", "passport_number", "id_number", "identity_documents", "tax_id", "iban",
+     "account_number", "national_id", "secret", "password", "api_key"}
+)
+MAX_ATTEMPTS = 8
+
+Write = Callable[[TransactWrite], None]
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """What happened, before the trail gives it a place in its chain."""
+
+    actor: Actor
+    action: str  # namespaced: customer.created, alert.dispositioned, document.downloaded...
+    object_type: str
+    object_id: str
+    before: Mapping[str, Any] | None = None
+    after: Mapping[str, Any] | None = None
+    reason: str | None = None
+    data: Mapping[str, Any] | None = field(default=None)
+
+
+def mask_value(value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, (list, tuple)):
+        return [mask_value(item) for item in value]
+    if isinstance(value, dict):
+        return {key: mask_value(item) for key, item in value.items()}
+    text = str(value)
+    return "****" + text[-2:] if len(text) > 4 else "****"
+
+
+def _masked(name: str, value: Any) -> Any:
+    if name.lower() in SENSITIVE_FIELDS:
+        return mask_value(value)
+    if isinstance(value, dict):
+        return {key: _masked(key, item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_masked(name, item) if not isinstance(item, dict) else _masked("", item) for item in value]
+    return value
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, (set, frozenset, tuple)):
+        return [_jsonable(item) for item in sorted(value, key=str)] if isinstance(value, (set, frozenset)) else [
+            _jsonable(item) for item in value
+        ]
+    if isinstance(value, list):
+        return [_jsonable(item) for item in value]
+    if isinstance(value, dict):
+        return {str(key): _jsonable(item) for key, item in value.items()}
+    return value
+
+
+def changes_compute(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Field-level before/after of what differs, with sensitive values masked."""
+    before = _jsonable(dict(before or {}))
+    after = _jsonable(dict(after or {}))
+    out: dict[str, Any] = {}
+    for name in sorted(set(before) | set(after)):
+        old, new = before.get(name), after.get(name)
+        if old != new:
+            out[name] = {"before": _masked(name, old), "after": _masked(name, new)}
+    return out
+
+
+def canonical_content(event: Mapping[str, Any]) -> bytes:
+    """The bytes an event's hash covers: every field a regulator reads, in a fixed form."""
+    content = {
+        "v": HASH_VERSION,
+        "chain": event["chain"],
+        "seq": int(event["seq"]),
+        "event_id": event["event_id"],
+        "occurred_at": event["occurred_at"],
+        "actor": event["actor"],
+        "action": event["action"],
+        "object_type": event["object_type"],
+        "object_id": event["object_id"],
+        "request_id": event.get("request_id"),
+        "source_ip": event.get("source_ip"),
+        "changes": event.get("changes") or {},
+        "reason": event.get("reason"),
+        "data": event.get("data") or {},
+        "prev_hash": event["prev_hash"],
+    }
+    return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def event_hash(event: Mapping[str, Any]) -> str:
+    return hashlib.sha256(canonical_content(event)).hexdigest()
+
+
+def event_as_dict(item: AuditEvent) -> dict[str, Any]:
+    """An event as exported and verified: the hashed content plus its hash."""
+    assert item.occurred_at is not None
+    return {
+        "chain": item.pk,
+        "seq": int(item.seq or 0),
+        "event_id": item.event_id,
+        "occurred_at": item.occurred_at.astimezone(UTC).isoformat(),
+        "actor": item.actor,
+        "action": item.action,
+        "object_type": item.object_type,
+        "object_id": item.object_id,
+        "request_id": item.request_id,
+        "source_ip": item.source_ip,
+        "changes": item.changes or {},
+        "reason": item.reason,
+        "data": item.data or {},
+        "prev_hash": item.prev_hash,
+        "hash": item.hash,
+    }
+
+
+def chain_key(object_type: str, object_id: str) -> str:
+    return f"{object_type}#{object_id}"
+
+
+def _head_get(chain: str) -> AuditEvent | None:
+    try:
+        return AuditEvent.get(chain, HEAD_SK, consistent_read=True)
+    except AuditEvent.DoesNotExist:
+        return None
+
+
+def _cancelled_only_by_head(exc: TransactWriteError, head_index: int) -> bool:
+    reasons = exc.cancellation_reasons or []
+    failed = [i for i, reason in enumerate(reasons) if reason is not None and reason.code != "None"]
+    return bool(failed) and all(i in (head_index, head_index - 1) for i in failed)
+
+
+def audit_event_record(*, entry: AuditEntry, writes: Iterable[Write] = ()) -> AuditEvent:
+    """Append ``entry`` to its object's chain, committing ``writes`` in the same transaction.
+
+    The change and its event succeed together or fail together. A race with another
+    writer on the same chain is retried; a failed condition on the caller's own writes
+    raises ``TransactWriteError`` for the caller to map (e.g. to a 412).
+    """
+    writes = list(writes)
+    ctx = context_get()
+    chain = chain_key(entry.object_type, entry.object_id)
+    changes = changes_compute(entry.before, entry.after)
+    data = _jsonable(dict(entry.data or {}))
+    for attempt in range(MAX_ATTEMPTS):
+        head = _head_get(chain)
+        seq = (int(head.last_seq or 0) if head else 0) + 1
+        prev_hash = head.last_hash if head and head.last_hash else GENESIS_HASH
+        event_id = str(ULID())
+        now = datetime.now(tz=UTC)
+        content = {
+            "chain": chain,
+            "seq": seq,
+            "event_id": event_id,
+            "occurred_at": now.isoformat(),
+            "actor": entry.actor.as_dict(),
+            "action": entry.action,
+            "object_type": entry.object_type,
+            "object_id": entry.object_id,
+            "request_id": ctx.request_id,
+            "source_ip": ctx.source_ip,
+            "changes": changes,
+            "reason": entry.reason,
+            "data": data,
+            "prev_hash": prev_hash,
+        }
+        digest = event_hash(content)
+        event = AuditEvent(
+            chain,
+            f"E#{seq:012d}",
+            event_id=event_id,
+            seq=seq,
+            occurred_at=now,
+            occurred_key=f"{now.isoformat()}#{event_id}",
+            day=now.date().isoformat(),
+            actor_key=entry.actor.key,
+            actor=entry.actor.as_dict(),
+            action=entry.action,
+            object_type=entry.object_type,
+            object_id=entry.object_id,
+            request_id=ctx.request_id,
+            source_ip=ctx.source_ip,
+            changes=changes,
+            reason=entry.reason,
+            data=data,
+            prev_hash=prev_hash,
+            hash=digest,
+        )
+        new_head = AuditEvent(chain, HEAD_SK, last_seq=seq, last_hash=digest, last_event_id=event_id, updated_at=now)
+        head_condition = (
+            AuditEvent.last_seq == seq - 1 if head is not None else AuditEvent.pk.does_not_exist()
+        )
+        try:
+            with TransactWrite(connection=Connection(region=AuditEvent.Meta.region, host=AuditEvent.Meta.host)) as tx:
+                for write in writes:
+                    write(tx)
+                tx.save(event, condition=AuditEvent.pk.does_not_exist())
+                tx.save(new_head, condition=head_condition)
+        except TransactWriteError as exc:
+            head_index = len(writes) + 1
+            if _cancelled_only_by_head(exc, head_index) and attempt + 1 < MAX_ATTEMPTS:
+                logger.info("audit chain %s moved on; retrying", chain, extra={"attempt": attempt + 1})
+                continue
+            raise
+        return event
+    raise Conflict(f"The audit trail of {chain} is too busy; try again.")  # pragma: no cover
+
+
+def audit_read_record(*, actor: Actor, action: str, object_type: str, object_id: str,
+                      data: Mapping[str, Any] | None = None) -> AuditEvent:
+    """Record a read that matters (document download, export, full profile view)."""
+    return audit_event_record(
+        entry=AuditEntry(actor=actor, action=action, object_type=object_type, object_id=object_id, data=data)
+    )

@@ -1,0 +1,42 @@
+"""Platform API: diagnostic pings through the worker queue."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.core.diagnostics import diagnostic_ping_get, diagnostic_ping_send
+from apps.core.openapi import ERROR_RESPONSES
+from apps.core.roles import PLATFORM_ADMIN
+
+
+class PingOutputSerializer(serializers.Serializer):
+    ping_id = serializers.CharField()
+    sent_at = serializers.DateTimeField()
+    executed_at = serializers.DateTimeField(allow_null=True)
+    worker = serializers.CharField(allow_null=True)
+
+
+class DiagnosticPingSendApi(APIView):
+    """Queue a diagnostic task; poll it to see a worker execute it from SQS."""
+
+    required_roles = {PLATFORM_ADMIN}
+    required_scopes = {"POST": "tasks:write"}
+
+    @extend_schema(request=None, responses={202: PingOutputSerializer, **ERROR_RESPONSES}, tags=["platform"])
+    def post(self, request: Request) -> Response:
+        ping = diagnostic_ping_send(sent_by=request.user.get_username())
+        return Response(PingOutputSerializer(ping).data, status=202)
+
+
+class DiagnosticPingDetailApi(APIView):
+    required_roles = {PLATFORM_ADMIN}
+    required_scopes = {"GET": "tasks:write"}
+
+    @extend_schema(responses={200: PingOutputSerializer, 404: OpenApiResponse(description="Unknown ping"),
+                              **ERROR_RESPONSES}, tags=["platform"])
+    def get(self, request: Request, ping_id: str) -> Response:
+        return Response(PingOutputSerializer(diagnostic_ping_get(ping_id=ping_id)).data)

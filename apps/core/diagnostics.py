@@ -1,0 +1,33 @@
+"""Diagnostic pings: sent by the API, executed by a worker from SQS."""
+
+from __future__ import annotations
+
+from ulid import ULID
+
+from apps.core.dynamo import utcnow
+from apps.core.dynamo_models import DiagnosticPing
+from apps.core.errors import NotFound
+
+
+def diagnostic_ping_send(*, sent_by: str) -> DiagnosticPing:
+    """Record a ping and queue it for a worker."""
+    from apps.core.tasks import diagnostic_ping
+
+    ping = DiagnosticPing(str(ULID()), sent_at=utcnow(), sent_by=sent_by)
+    ping.save(condition=DiagnosticPing.ping_id.does_not_exist())
+    diagnostic_ping.delay(ping.ping_id)
+    return ping
+
+
+def diagnostic_ping_execute(*, ping_id: str, worker: str) -> None:
+    """Mark a ping executed (idempotent: a second run changes nothing)."""
+    ping = diagnostic_ping_get(ping_id=ping_id)
+    if ping.executed_at is None:
+        ping.update(actions=[DiagnosticPing.executed_at.set(utcnow()), DiagnosticPing.worker.set(worker)])
+
+
+def diagnostic_ping_get(*, ping_id: str) -> DiagnosticPing:
+    try:
+        return DiagnosticPing.get(ping_id, consistent_read=True)
+    except DiagnosticPing.DoesNotExist:
+        raise NotFound(f"No diagnostic ping {ping_id}.") from None

@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from apps.core import aws
+from apps.core.dynamo import registered_models
+
+
+class Command(BaseCommand):
+    help = (
+        "Local stack only: save the DynamoDB tables and S3 objects of the moto server to a folder, "
+        "or load them back. `make run` loads on start and saves every minute and on Ctrl-C, which is "
+        "how local data survives a restart (moto itself keeps everything in memory)."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("action", choices=["save", "load"])
+        parser.add_argument("--dir", default=str(settings.LOCAL_DIR / "state"), help="Folder of the saved state.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if settings.CDD_ENV != "local" or not settings.AWS_ENDPOINT_URL:
+            raise CommandError("local_state works only on the local stack (CDD_ENV=local with AWS_ENDPOINT_URL set).")
+        folder = Path(options["dir"])
+        if options["action"] == "save":
+            self._save(folder)
+        else:
+            self._load(folder)
+
+    def _save(self, folder: Path) -> None:
+        tmp = folder.with_suffix(".tmp")
+        tmp.mkdir(parents=True, exist_ok=True)
+        dynamodb = aws.client("dynamodb")
+        items = 0
+        with open(tmp / "dynamodb.jsonl", "w", encoding="utf-8") as out:
+            for model in registered_models():
+                table = model.Meta.table_name
+                # An offline job over the whole local table, not a request path.
+                for page in dynamodb.get_paginator("scan").paginate(TableName=table):
+                    for item in page["Items"]:
+                        out.write(json.dumps({"table": model.Meta.name, "item": item}) + "\n")
+                        items += 1
+        s3 = aws.client("s3")
+        objects = 0
+        with open(tmp / "s3.jsonl", "w", encoding="utf-8") as out:
+            for bucket in aws.bucket_names():
+                for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+                    for obj in page.get("Contents", []):
+                        head = s3.get_object(Bucket=bucket, Key=obj["Key"])
+                        out.write(json.dumps({
+                            "bucket": bucket, "key": obj["Key"],
+                            "content_type": head.get("ContentType"),
+                            "metadata": head.get("Metadata", {}),
+                            "body": base64.b64encode(head["Body"].read()).decode(),
+                        }) + "\n")
+                        objects += 1
+        if folder.exists():
+            for child in folder.iterdir():
+                child.unlink()
+            folder.rmdir()
+        tmp.rename(folder)
+        self.stdout.write(f"saved {items} items and {objects} objects to {folder}")
+
+    def _load(self, folder: Path) -> None:
+        if not (folder / "dynamodb.jsonl").exists():
+            self.stdout.write("no saved local state; starting empty")
+            return
+        dynamodb = aws.client("dynamodb")
+        prefix = settings.CDD_TABLE_PREFIX
+        items = 0
+        with open(folder / "dynamodb.jsonl", encoding="utf-8") as lines:
+            for line in lines:
+                row = json.loads(line)
+                dynamodb.put_item(TableName=f"{prefix}-{row['table']}", Item=row["item"])
+                items += 1
+        s3 = aws.client("s3")
+        objects = 0
+        if (folder / "s3.jsonl").exists():
+            with open(folder / "s3.jsonl", encoding="utf-8") as lines:
+                for line in lines:
+                    row = json.loads(line)
+                    extra: dict[str, Any] = {"Metadata": row.get("metadata") or {}}
+                    if row.get("content_type"):
+                        extra["ContentType"] = row["content_type"]
+                    s3.put_object(Bucket=row["bucket"], Key=row["key"], Body=base64.b64decode(row["body"]), **extra)
+                    objects += 1
+        self.stdout.write(f"loaded {items} items and {objects} objects from {folder}")

@@ -1,0 +1,38 @@
+"""Gives every request an id (from the load balancer's trace header or a new one)."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+
+from apps.core.context import context_reset, context_set
+
+_SAFE_ID = re.compile(r"^[A-Za-z0-9=;:._-]{1,128}$")
+
+
+def _client_ip(request: HttpRequest) -> str | None:
+    # Behind the ALB the client is the first address of X-Forwarded-For.
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    if forwarded:
+        return forwarded.split(",")[0].strip() or None
+    return request.META.get("REMOTE_ADDR")
+
+
+class RequestIdMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        incoming = request.headers.get("X-Request-Id") or request.headers.get("X-Amzn-Trace-Id") or ""
+        request_id = incoming if _SAFE_ID.match(incoming) else uuid.uuid4().hex
+        request.request_id = request_id  # type: ignore[attr-defined]
+        tokens = context_set(request_id=request_id, source_ip=_client_ip(request))
+        try:
+            response = self.get_response(request)
+        finally:
+            context_reset(tokens)
+        response["X-Request-Id"] = request_id
+        return response

@@ -1,0 +1,44 @@
+"""Roles are Django groups; this module is their single list."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+ANALYST = "analyst"
+REVIEWER = "reviewer"
+SENIOR_REVIEWER = "senior_reviewer"
+AUDITOR = "auditor"
+INTEGRATION = "integration"
+PLATFORM_ADMIN = "platform_admin"
+
+ROLES: dict[str, str] = {
+    ANALYST: "Works cases: customers, alerts, documents; submits cases for review.",
+    REVIEWER: "Approves or rejects cases submitted by someone else (four-eyes).",
+    SENIOR_REVIEWER: "Reviewer who also decides high-risk and escalated cases.",
+    AUDITOR: "Reads the audit trail and exports it; changes nothing.",
+    INTEGRATION: "Service account of an integration, acting through API keys.",
+    PLATFORM_ADMIN: "Manages users, roles and API keys; no case decisions.",
+}
+
+# What each scope lets an API key do; views name the scope they need.
+SCOPES: dict[str, str] = {
+    "customers:read": "Read customers and related parties.",
+    "customers:write": "Create and update customers and related parties.",
+    "screening:read": "Search and compare names against the lists; read alerts.",
+    "screening:write": "Queue screening runs.",
+    "documents:read": "List documents and get download links.",
+    "documents:write": "Upload documents and change their status.",
+    "cases:read": "Read cases and their decisions.",
+    "audit:read": "Read the audit trail.",
+    "tasks:write": "Send diagnostic tasks to the workers.",
+}
+
+
+def user_roles(user: AbstractBaseUser | AnonymousUser | None) -> set[str]:
+    if user is None or not user.is_authenticated:
+        return set()
+    cached = getattr(user, "_cdd_roles", None)
+    if cached is None:
+        cached = set(user.groups.values_list("name", flat=True))  # type: ignore[attr-defined]
+        user._cdd_roles = cached  # type: ignore[union-attr,attr-defined]
+    return cached

@@ -1,0 +1,94 @@
+"""Create and check the DynamoDB tables the code declares (``manage.py dynamo_tables``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+
+from apps.core import aws
+from apps.core.dynamo import CddModel, registered_models
+
+
+@dataclass
+class TableReport:
+    table: str
+    created: bool = False
+    problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def _spec(model: type[CddModel]) -> dict[str, Any]:
+    schema = model._get_schema()
+    spec: dict[str, Any] = {
+        "TableName": model.Meta.table_name,
+        "KeySchema": [{"AttributeName": k["AttributeName"], "KeyType": k["KeyType"]} for k in schema["key_schema"]],
+        "AttributeDefinitions": [
+            {"AttributeName": a["AttributeName"], "AttributeType": a["AttributeType"]}
+            for a in schema["attribute_definitions"]
+        ],
+        "BillingMode": "PAY_PER_REQUEST",
+        "SSESpecification": {"Enabled": True, "SSEType": "KMS", "KMSMasterKeyId": settings.CDD_KMS_KEY_ID},
+        "DeletionProtectionEnabled": settings.CDD_ENV in ("staging", "prod"),
+    }
+    if schema["global_secondary_indexes"]:
+        spec["GlobalSecondaryIndexes"] = [
+            {
+                "IndexName": index["index_name"],
+                "KeySchema": [{"AttributeName": k["AttributeName"], "KeyType": k["KeyType"]} for k in index["key_schema"]],
+                "Projection": dict(index["projection"]),
+            }
+            for index in schema["global_secondary_indexes"]
+        ]
+    return spec
+
+
+def table_ensure(model: type[CddModel], *, create: bool = True) -> TableReport:
+    """Create the table if missing (when ``create``), then compare it with the code."""
+    client = aws.client("dynamodb")
+    spec = _spec(model)
+    report = TableReport(table=spec["TableName"])
+    try:
+        live = client.describe_table(TableName=spec["TableName"])["Table"]
+    except client.exceptions.ResourceNotFoundException:
+        if not create:
+            report.problems.append("table is missing")
+            return report
+        client.create_table(**spec)
+        client.get_waiter("table_exists").wait(TableName=spec["TableName"], WaiterConfig={"Delay": 1, "MaxAttempts": 60})
+        report.created = True
+        live = client.describe_table(TableName=spec["TableName"])["Table"]
+    if live["KeySchema"] != spec["KeySchema"]:
+        report.problems.append(f"key schema {live['KeySchema']} differs from the code's {spec['KeySchema']}")
+    live_indexes = {i["IndexName"]: i for i in live.get("GlobalSecondaryIndexes", [])}
+    for index in spec.get("GlobalSecondaryIndexes", []):
+        found = live_indexes.get(index["IndexName"])
+        if found is None:
+            report.problems.append(f"index {index['IndexName']} is missing")
+        elif found["KeySchema"] != index["KeySchema"]:
+            report.problems.append(f"index {index['IndexName']} has another key schema")
+    billing = live.get("BillingModeSummary", {}).get("BillingMode", "PROVISIONED")
+    if billing != "PAY_PER_REQUEST":
+        report.problems.append(f"billing mode is {billing}, expected on-demand")
+    sse = live.get("SSEDescription", {})
+    if sse.get("Status") not in ("ENABLED", "ENABLING"):
+        report.notes.append("encryption status not reported by this endpoint")
+    try:
+        backups = client.describe_continuous_backups(TableName=spec["TableName"])
+        pitr = backups["ContinuousBackupsDescription"]["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"]
+        if pitr != "ENABLED" and create:
+            client.update_continuous_backups(
+                TableName=spec["TableName"],
+                PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True},
+            )
+            report.notes.append("point-in-time recovery enabled")
+        elif pitr != "ENABLED":
+            report.problems.append("point-in-time recovery is off")
+    except (client.exceptions.ClientError, KeyError) as exc:  # endpoint without PITR support
+        report.notes.append(f"point-in-time recovery not supported here ({type(exc).__name__})")
+    return report
+
+
+def tables_ensure(*, create: bool = True) -> list[TableReport]:
+    return [table_ensure(model, create=create) for model in registered_models()]

@@ -1,0 +1,10 @@
+"""Platform API routes, mounted under /api/v1/."""
+
+from django.urls import path
+
+from apps.core.apis import DiagnosticPingDetailApi, DiagnosticPingSendApi
+
+urlpatterns = [
+    path("diagnostics/ping", DiagnosticPingSendApi.as_view(), name="diagnostic-ping-send"),
+    path("diagnostics/ping/<str:ping_id>", DiagnosticPingDetailApi.as_view(), name="diagnostic-ping-detail"),
+]

@@ -1,0 +1,234 @@
+"""Settings of every service, read from the environment.
+
+``CDD_SERVICE`` picks the URLconf (api, web, admin; ``all`` for local use) and the
+process an image runs. Required settings that are missing stop start-up with one
+message naming them all (see ``cdd.env``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dj_database_url
+
+from cdd.env import check_required, env, to_bool, to_list
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+LOCAL_DIR = Path(env("CDD_LOCAL_DIR", str(BASE_DIR / ".local")))
+
+SERVICES = ("api", "web", "admin", "worker", "beat", "all")
+CDD_ENV = env("CDD_ENV", "local")
+CDD_SERVICE = env("CDD_SERVICE", "all")
+if CDD_SERVICE not in SERVICES:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(f"CDD_SERVICE={CDD_SERVICE!r} is not one of {', '.join(SERVICES)}.")
+
+SECRET_KEY = env("DJANGO_SECRET_KEY")
+DEBUG = env("DJANGO_DEBUG", False, cast=to_bool)
+ALLOWED_HOSTS = env("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1", cast=to_list)
+CSRF_TRUSTED_ORIGINS = env("DJANGO_CSRF_TRUSTED_ORIGINS", "", cast=to_list)
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "apps.core",
+    "apps.audit",
+    "apps.customers",
+    "apps.screening",
+    "apps.documents",
+    "apps.reviews",
+]
+
+MIDDLEWARE = [
+    "apps.core.middleware.RequestIdMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+_URLCONFS = {
+    "api": "cdd.urls.api",
+    "web": "cdd.urls.web",
+    "admin": "cdd.urls.admin",
+    "all": "cdd.urls.all",
+    "worker": "cdd.urls.health",
+    "beat": "cdd.urls.health",
+}
+ROOT_URLCONF = _URLCONFS[CDD_SERVICE]
+WSGI_APPLICATION = "cdd.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# Identity only (users, roles, API keys, sessions). Domain data lives in DynamoDB.
+DATABASES = {
+    "default": dj_database_url.parse(
+        env("DATABASE_URL", f"sqlite:///{LOCAL_DIR / 'identity.sqlite3'}"), conn_max_age=60
+    )
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+LOGIN_URL = "/login/"
+LOGIN_REDIRECT_URL = "/"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_AGE = env("CDD_SESSION_SECONDS", 8 * 3600, cast=int)
+SESSION_COOKIE_SECURE = CDD_ENV not in ("local", "test")
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+
+LANGUAGE_CODE = "en-gb"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+
+# --- AWS ---------------------------------------------------------------------------
+# Credentials come from the task role in AWS; locally the moto endpoint takes any.
+AWS_REGION = env("AWS_REGION", "eu-west-1")
+AWS_ENDPOINT_URL = env("AWS_ENDPOINT_URL", None)  # moto server locally; unset in AWS
+CDD_TABLE_PREFIX = env("CDD_TABLE_PREFIX")
+CDD_DOCUMENTS_BUCKET = env("CDD_DOCUMENTS_BUCKET")
+CDD_LISTS_BUCKET = env("CDD_LISTS_BUCKET")
+CDD_AUDIT_BUCKET = env("CDD_AUDIT_BUCKET")
+CDD_EXPORTS_BUCKET = env("CDD_EXPORTS_BUCKET")
+CDD_KMS_KEY_ID = env("CDD_KMS_KEY_ID")
+CDD_QUEUE_PREFIX = env("CDD_QUEUE_PREFIX")
+CDD_QUEUES = ("default", "screening", "documents")
+
+STORAGES = {
+    "default": {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": CDD_DOCUMENTS_BUCKET,
+            "region_name": AWS_REGION,
+            "endpoint_url": AWS_ENDPOINT_URL,
+            "default_acl": None,
+            "querystring_auth": True,
+            "querystring_expire": env("CDD_PRESIGNED_SECONDS", 300, cast=int),
+            "file_overwrite": False,
+            "object_parameters": {
+                "ServerSideEncryption": "aws:kms",
+                "SSEKMSKeyId": CDD_KMS_KEY_ID,
+            },
+        },
+    },
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+
+# --- Celery on SQS -------------------------------------------------------------------
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", "sqs://")
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "region": AWS_REGION,
+    "queue_name_prefix": CDD_QUEUE_PREFIX,
+    "visibility_timeout": 900,
+    "polling_interval": env("CDD_SQS_POLLING_SECONDS", 1.0, cast=float),
+    "wait_time_seconds": env("CDD_SQS_WAIT_SECONDS", 10, cast=int),
+    "is_secure": AWS_ENDPOINT_URL is None or AWS_ENDPOINT_URL.startswith("https"),
+}
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_ALWAYS_EAGER = env("CELERY_TASK_ALWAYS_EAGER", False, cast=to_bool)
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+# --- API --------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "apps.core.auth.ApiKeyAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["apps.core.auth.RoleScopePermission"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "apps.core.errors.api_exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "CDD platform API",
+    "DESCRIPTION": "Customer due diligence: customers, screening, documents, reviews and audit.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "APPEND_COMPONENTS": {
+        "securitySchemes": {
+            "ApiKey": {"type": "apiKey", "in": "header", "name": "Authorization",
+                       "description": "`Api-Key <key>`"},
+        }
+    },
+    "SECURITY": [{"ApiKey": []}],
+}
+
+# --- Domain settings ------------------------------------------------------------------
+CDD_SCREENING_THRESHOLD = env("CDD_SCREENING_THRESHOLD", 0.8, cast=float)
+CDD_UBO_THRESHOLD = env("CDD_UBO_THRESHOLD", 25.0, cast=float)
+CDD_ADMIN_ALLOWED_CIDRS = env("CDD_ADMIN_ALLOWED_CIDRS", "", cast=to_list)
+
+# --- Logs: JSON lines on stdout, one request id per line -----------------------------------
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"request_id": {"()": "apps.core.logging.RequestIdFilter"}},
+    "formatters": {"json": {"()": "apps.core.logging.JsonFormatter"}},
+    "handlers": {
+        "stdout": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stdout",
+            "formatter": "json",
+            "filters": ["request_id"],
+        }
+    },
+    "root": {"handlers": ["stdout"], "level": env("CDD_LOG_LEVEL", "INFO")},
+    "loggers": {
+        "django.server": {"level": "WARNING"},
+        "botocore": {"level": "WARNING"},
+        "pynamodb": {"level": "WARNING"},
+    },
+}
+
+check_required()

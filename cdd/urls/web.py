@@ -1,0 +1,17 @@
+"""URLconf of the web service: the reviewer UI and the auditors' read-only views."""
+
+from django.urls import include, path
+
+from apps.core import views_web
+from cdd.urls.health import urlpatterns as health
+
+urlpatterns = [
+    *health,
+    path("login/", views_web.LoginView.as_view(), name="login"),
+    path("logout/", views_web.logout_view, name="logout"),
+    path("", views_web.home, name="home"),
+    path("", include("apps.reviews.urls_web")),
+    path("", include("apps.customers.urls_web")),
+    path("", include("apps.documents.urls_web")),
+    path("", include("apps.audit.urls_web")),
+]

@@ -1,0 +1,165 @@
+"""Start the whole platform on this machine: moto (DynamoDB, S3, KMS, SQS), api, web, admin,
+a Celery worker and beat, with demo users and data. Ctrl-C stops everything it started.
+
+Run through `make run`. Local data lives in .local/: identity in SQLite, and the moto server's
+DynamoDB items and S3 objects saved to .local/state every minute and on Ctrl-C, then loaded
+on the next start. `make reset` deletes .local/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+LOCAL = ROOT / ".local"
+PY = sys.executable
+SAVE_EVERY_SECONDS = 60
+
+
+def local_env(base_port: int) -> dict[str, str]:
+    LOCAL.mkdir(exist_ok=True)
+    secret_file = LOCAL / "secret_key"
+    if not secret_file.exists():
+        secret_file.write_text(secrets.token_urlsafe(50))
+        secret_file.chmod(0o600)
+    env = dict(os.environ)
+    env.update({
+        "CDD_ENV": "local",
+        "DJANGO_SETTINGS_MODULE": "cdd.settings.base",
+        "DJANGO_SECRET_KEY_FILE": str(secret_file),
+        "DJANGO_ALLOWED_HOSTS": "localhost,127.0.0.1",
+        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{base_port}",
+        "AWS_REGION": "eu-west-1",
+        # The moto server accepts any credentials; these only let botocore sign requests.
+        "AWS_ACCESS_KEY_ID": "local",
+        "AWS_SECRET_ACCESS_KEY": "local",
+        "CDD_TABLE_PREFIX": "local",
+        "CDD_DOCUMENTS_BUCKET": "local-cdd-documents",
+        "CDD_LISTS_BUCKET": "local-cdd-lists",
+        "CDD_AUDIT_BUCKET": "local-cdd-audit",
+        "CDD_EXPORTS_BUCKET": "local-cdd-exports",
+        "CDD_KMS_KEY_ID": "alias/cdd-local",
+        "CDD_QUEUE_PREFIX": "local-",
+        "CDD_SQS_WAIT_SECONDS": "1",
+        "PYTHONUNBUFFERED": "1",
+    })
+    return env
+
+
+def wait_for_port(port: int, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.2)
+    raise SystemExit(f"Nothing answers on 127.0.0.1:{port} after {timeout:.0f}s; see the log above.")
+
+
+def port_free(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) != 0
+
+
+def manage(env: dict[str, str], *args: str) -> None:
+    result = subprocess.run([PY, "manage.py", *args], cwd=ROOT, env=env, check=False)
+    if result.returncode != 0:
+        raise SystemExit(f"`manage.py {' '.join(args)}` failed (exit {result.returncode}); see above.")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--port", type=int, default=int(os.environ.get("CDD_LOCAL_PORT", "4566")),
+                        help="moto server port; api, web and admin use the next three (default 4566).")
+    parser.add_argument("--no-demo-data", action="store_true", help="Create demo users and key, but no demo records.")
+    args = parser.parse_args()
+    ports = {"moto": args.port, "api": args.port + 1, "web": args.port + 2, "admin": args.port + 3}
+    busy = [f"{name} ({port})" for name, port in ports.items() if not port_free(port)]
+    if busy:
+        raise SystemExit(f"Ports already in use: {', '.join(busy)}. Stop what uses them, or pass --port N.")
+
+    env = local_env(args.port)
+    children: list[subprocess.Popen[bytes]] = []
+
+    def start(name: str, cmd: list[str], extra: dict[str, str] | None = None) -> None:
+        child_env = dict(env, **(extra or {}))
+        log = open(LOCAL / f"{name}.log", "ab")  # noqa: SIM115 - kept open for the child's lifetime
+        children.append(subprocess.Popen(cmd, cwd=ROOT, env=child_env, stdout=log, stderr=subprocess.STDOUT,
+                                         start_new_session=True))
+        print(f"  started {name:<7} (log: .local/{name}.log)")
+
+    def stop(*_: object) -> None:
+        print("\nStopping: saving local state…", flush=True)
+        subprocess.run([PY, "manage.py", "local_state", "save"], cwd=ROOT, env=env, check=False)
+        for child in reversed(children):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(child.pid, signal.SIGTERM)
+        deadline = time.monotonic() + 10
+        for child in children:
+            try:
+                child.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                os.killpg(child.pid, signal.SIGKILL)
+        print("Everything stopped. Data is kept in .local/ (make reset wipes it).")
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+
+    print("Starting the local AWS stack (moto: DynamoDB, S3, KMS, SQS)…")
+    start("moto", [PY, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(args.port)])
+    wait_for_port(args.port)
+    print("Preparing identity database, AWS resources, tables and demo data…")
+    manage(env, "migrate", "--noinput", "-v", "0")
+    manage(env, "aws_bootstrap")
+    manage(env, "local_state", "load")
+    manage(env, "collectstatic", "--noinput", "-v", "0")
+    demo = ["demo_setup"] + (["--no-data"] if args.no_demo_data else [])
+    manage(env, *demo)
+
+    for service in ("api", "web", "admin"):
+        start(service, [PY, "-m", "gunicorn", "cdd.wsgi:application", "--bind", f"127.0.0.1:{ports[service]}",
+                        "--workers", "2", "--threads", "4", "--access-logfile", "-", "--timeout", "60"],
+              {"CDD_SERVICE": service})
+    start("worker", [PY, "-m", "celery", "-A", "cdd", "worker", "-Q", "default,screening,documents",
+                     "--concurrency", "2", "--loglevel", "INFO"], {"CDD_SERVICE": "worker"})
+    start("beat", [PY, "-m", "celery", "-A", "cdd", "beat", "--loglevel", "INFO",
+                   "--schedule", str(LOCAL / "celerybeat-schedule")], {"CDD_SERVICE": "beat"})
+    for service in ("api", "web", "admin"):
+        wait_for_port(ports[service])
+
+    print(f"""
+Everything is up:
+  API      http://127.0.0.1:{ports['api']}/api/v1/   (Swagger UI: http://127.0.0.1:{ports['api']}/api/docs/)
+  Web      http://127.0.0.1:{ports['web']}/          (reviewers, auditors)
+  Admin    http://127.0.0.1:{ports['admin']}/admin/    (analysts, platform admins)
+  AWS      http://127.0.0.1:{ports['moto']}          (moto server)
+  Health   /healthz and /readyz on each of api, web and admin
+Demo users and passwords: .local/demo-users.txt. Logs: .local/*.log.
+Press Ctrl-C to stop everything.""", flush=True)
+
+    last_save = time.monotonic()
+    while True:
+        time.sleep(1)
+        for child in children:
+            if child.poll() is not None:
+                print(f"A process exited unexpectedly (exit {child.returncode}): {' '.join(map(str, child.args))}. "
+                      "See its log in .local/.", flush=True)
+                stop()
+        if time.monotonic() - last_save > SAVE_EVERY_SECONDS:
+            subprocess.run([PY, "manage.py", "local_state", "save"], cwd=ROOT, env=env, check=False,
+                           stdout=subprocess.DEVNULL)
+            last_save = time.monotonic()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
