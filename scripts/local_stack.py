@@ -25,15 +25,18 @@ PY = sys.executable
 SAVE_EVERY_SECONDS = 60
 
 
-def local_env(base_port: int) -> dict[str, str]:
-    LOCAL.mkdir(exist_ok=True)
-    secret_file = LOCAL / "secret_key"
+def local_env(base_port: int, local_dir: Path = LOCAL, prefix: str = "local") -> dict[str, str]:
+    """The environment of every local process (also used by the integration tests)."""
+    local_dir.mkdir(parents=True, exist_ok=True)
+    secret_file = local_dir / "secret_key"
     if not secret_file.exists():
         secret_file.write_text(secrets.token_urlsafe(50))
         secret_file.chmod(0o600)
-    env = dict(os.environ)
+    # Inherited settings of another environment (a shell with AWS variables, the test run) must not leak in.
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CDD_", "DJANGO_", "AWS_", "CELERY_"))}
     env.update({
         "CDD_ENV": "local",
+        "CDD_LOCAL_DIR": str(local_dir),
         "DJANGO_SETTINGS_MODULE": "cdd.settings.base",
         "DJANGO_SECRET_KEY_FILE": str(secret_file),
         "DJANGO_ALLOWED_HOSTS": "localhost,127.0.0.1",
@@ -42,13 +45,13 @@ def local_env(base_port: int) -> dict[str, str]:
         # The moto server accepts any credentials; these only let botocore sign requests.
         "AWS_ACCESS_KEY_ID": "local",
         "AWS_SECRET_ACCESS_KEY": "local",
-        "CDD_TABLE_PREFIX": "local",
-        "CDD_DOCUMENTS_BUCKET": "local-cdd-documents",
-        "CDD_LISTS_BUCKET": "local-cdd-lists",
-        "CDD_AUDIT_BUCKET": "local-cdd-audit",
-        "CDD_EXPORTS_BUCKET": "local-cdd-exports",
-        "CDD_KMS_KEY_ID": "alias/cdd-local",
-        "CDD_QUEUE_PREFIX": "local-",
+        "CDD_TABLE_PREFIX": prefix,
+        "CDD_DOCUMENTS_BUCKET": f"{prefix}-cdd-documents",
+        "CDD_LISTS_BUCKET": f"{prefix}-cdd-lists",
+        "CDD_AUDIT_BUCKET": f"{prefix}-cdd-audit",
+        "CDD_EXPORTS_BUCKET": f"{prefix}-cdd-exports",
+        "CDD_KMS_KEY_ID": f"alias/cdd-{prefix}",
+        "CDD_QUEUE_PREFIX": f"{prefix}-",
         "CDD_SQS_WAIT_SECONDS": "1",
         "PYTHONUNBUFFERED": "1",
     })
