@@ -36,3 +36,36 @@ class RequestIdMiddleware:
             context_reset(tokens)
         response["X-Request-Id"] = request_id
         return response
+
+
+class AdminAllowListMiddleware:
+    """Defence in depth behind the ALB rule: the admin service answers only allow-listed networks.
+
+    Active when ``CDD_ADMIN_ALLOWED_CIDRS`` is set and this process serves the admin URLconf;
+    health endpoints stay open for the load balancer.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        import ipaddress
+
+        from django.conf import settings
+
+        self.get_response = get_response
+        self.networks = [ipaddress.ip_network(c, strict=False) for c in settings.CDD_ADMIN_ALLOWED_CIDRS]
+        self.active = bool(self.networks) and settings.CDD_SERVICE in ("admin", "all")
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if self.active and request.path.startswith("/admin/"):
+            import ipaddress
+
+            from apps.core.context import context_get
+
+            ip = context_get().source_ip or ""
+            try:
+                allowed = any(ipaddress.ip_address(ip) in net for net in self.networks)
+            except ValueError:
+                allowed = False
+            if not allowed:
+                return HttpResponse("The admin is reachable only from the bank's allow-listed networks.",
+                                    status=403, content_type="text/plain")
+        return self.get_response(request)

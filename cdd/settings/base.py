@@ -49,6 +49,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "apps.core.middleware.RequestIdMiddleware",
+    "apps.core.middleware.AdminAllowListMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -168,6 +169,12 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = env("CELERY_TASK_ALWAYS_EAGER", False, cast=to_bool)
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+CELERY_BEAT_SCHEDULE["documents.expire_daily"] = {  # documents: mark expired, open triggers
+    "task": "documents.expire", "schedule": 24 * 3600.0, "options": {"queue": "documents"}}
+CELERY_BEAT_SCHEDULE["documents.request_reminders_daily"] = {  # documents: reminders before due dates
+    "task": "documents.request_reminders", "schedule": 24 * 3600.0, "options": {"queue": "documents"}}
+CELERY_BEAT_SCHEDULE["audit.daily_digest"] = {  # audit: anchor finished days in the WORM bucket (idempotent)
+    "task": "audit.daily_digest", "schedule": 3600.0, "options": {"queue": "default"}}
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # --- API --------------------------------------------------------------------------
@@ -208,6 +215,33 @@ SPECTACULAR_SETTINGS = {
 CDD_SCREENING_THRESHOLD = env("CDD_SCREENING_THRESHOLD", 0.8, cast=float)
 CDD_UBO_THRESHOLD = env("CDD_UBO_THRESHOLD", 25.0, cast=float)
 CDD_ADMIN_ALLOWED_CIDRS = env("CDD_ADMIN_ALLOWED_CIDRS", "", cast=to_list)
+# Audit (apps/audit): Object Lock (COMPLIANCE) retention of the daily digests; exports' link lifetime.
+CDD_AUDIT_ANCHOR_RETENTION_DAYS = env("CDD_AUDIT_ANCHOR_RETENTION_DAYS", 3653, cast=int)  # 10 years
+CDD_AUDIT_EXPORT_URL_SECONDS = env("CDD_AUDIT_EXPORT_URL_SECONDS", 300, cast=int)
+# Documents (apps/documents): upload limits, accepted types, link lifetime, malware scanner.
+CDD_DOCUMENTS_MAX_UPLOAD_BYTES = env("CDD_DOCUMENTS_MAX_UPLOAD_BYTES", 10 * 1024 * 1024, cast=int)  # API multipart
+CDD_DOCUMENTS_MAX_PRESIGNED_BYTES = env("CDD_DOCUMENTS_MAX_PRESIGNED_BYTES", 100 * 1024 * 1024, cast=int)
+CDD_DOCUMENTS_ALLOWED_TYPES = env(
+    "CDD_DOCUMENTS_ALLOWED_TYPES", "application/pdf,image/jpeg,image/png,image/tiff", cast=to_list)
+CDD_DOCUMENTS_URL_SECONDS = env("CDD_DOCUMENTS_URL_SECONDS", 300, cast=int)  # presigned download/upload lifetime
+CDD_DOCUMENTS_CLAMD_URL = env("CDD_DOCUMENTS_CLAMD_URL", "")  # tcp://host:3310 or unix:///path; empty: no scan
+CDD_DOCUMENTS_REMINDER_DAYS = env("CDD_DOCUMENTS_REMINDER_DAYS", "7,1", cast=to_list)  # days before the due date
+# Sanctions lists (apps/screening/lists, docs/lists.md): load checks, download limits, extra lists, schedule.
+from apps.screening.list_schedule import beat_entries, json_object  # noqa: E402  (light, no Django)
+
+CDD_LISTS_MIN_RATIO = env("CDD_LISTS_MIN_RATIO", 0.5, cast=float)  # refuse a version below this share of the last
+CDD_LISTS_FETCH_TIMEOUT = env("CDD_LISTS_FETCH_TIMEOUT", 60.0, cast=float)  # seconds per request
+CDD_LISTS_FETCH_MAX_BYTES = env("CDD_LISTS_FETCH_MAX_BYTES", 200 * 1024 * 1024, cast=int)  # per file
+# {"bank_watch": {"format": "internal"|"ftm", "url": "...", "title": "...", "refresh_cron": "0 3 * * *"}}
+CDD_LISTS_EXTRA = env("CDD_LISTS_EXTRA", "", cast=json_object)
+CDD_LISTS_URLS = env("CDD_LISTS_URLS", "", cast=json_object)  # {"ofac_sdn": {"sdn.csv": "https://mirror/..."}}
+CDD_LISTS_REFRESH_ENABLED = env("CDD_LISTS_REFRESH_ENABLED", False, cast=to_bool)  # off locally and in tests
+CDD_LISTS_REFRESH_LISTS = env("CDD_LISTS_REFRESH_LISTS", "ofac_sdn,ofac_cons,un_sc,uk_ofsi", cast=to_list)
+CDD_LISTS_REFRESH_CRON = env("CDD_LISTS_REFRESH_CRON", "", cast=json_object)  # {"ofac_sdn": "20 */2 * * *"}
+if CDD_LISTS_REFRESH_ENABLED:
+    CELERY_BEAT_SCHEDULE.update(
+        beat_entries(lists=CDD_LISTS_REFRESH_LISTS, cron_overrides=CDD_LISTS_REFRESH_CRON, extra=CDD_LISTS_EXTRA)
+    )
 
 # --- Logs: JSON lines on stdout, one request id per line -----------------------------------
 LOGGING = {

@@ -69,3 +69,27 @@ def test_log_lines_are_json_with_the_request_id(aws: None, caplog: Any) -> None:
     line = json.loads(JsonFormatter().format(record))
     assert line["message"] == "hello world"
     assert line["request_id"] == "req-123"
+
+
+def test_the_admin_refuses_addresses_outside_the_allow_list(aws: None, settings: Any) -> None:
+    from apps.core.middleware import AdminAllowListMiddleware
+
+    settings.CDD_ADMIN_ALLOWED_CIDRS = ["10.20.0.0/16"]
+    settings.CDD_SERVICE = "admin"
+    settings.ROOT_URLCONF = "cdd.urls.admin"
+    middleware = AdminAllowListMiddleware(lambda request: __import__("django").http.HttpResponse("ok"))
+    from django.test import RequestFactory
+
+    from apps.core.context import context_reset, context_set
+
+    for ip, expected in (("10.20.3.4", 200), ("203.0.113.9", 403)):
+        tokens = context_set(request_id="r", source_ip=ip)
+        try:
+            assert middleware(RequestFactory().get("/admin/")).status_code == expected
+        finally:
+            context_reset(tokens)
+    tokens = context_set(request_id="r", source_ip="203.0.113.9")
+    try:
+        assert middleware(RequestFactory().get("/healthz")).status_code == 200
+    finally:
+        context_reset(tokens)
