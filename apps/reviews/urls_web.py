@@ -1,5 +1,11 @@
-"""Web UI routes of this app, mounted by cdd/urls/web.py."""
+"""Reviewer UI routes, mounted at / of the web service."""
 
-from django.urls import URLPattern, URLResolver
+from django.urls import path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from apps.reviews import views_web
+
+urlpatterns = [
+    path("cases/", views_web.case_queue_view, name="case-queue"),
+    path("cases/<str:case_id>/", views_web.case_detail_view, name="case-page"),
+    path("cases/<str:case_id>/<str:action>", views_web.case_action_view, name="case-action"),
+]

@@ -1,0 +1,139 @@
+"""Four-eyes review of cases, enforced in the services and visible in the API and web UI."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from apps.audit.actors import Actor
+from apps.audit.models import AuditEvent
+from apps.core.errors import Conflict, Forbidden, FourEyesViolation, PreconditionFailed, ValidationFailed
+from apps.reviews import services
+from apps.reviews.selectors import case_queue
+
+pytestmark = pytest.mark.django_db
+
+
+def _submitted(analyst: Any) -> Any:
+    case = services.case_open_onboarding(customer_id="cust-1", actor=Actor.system("tests"))
+    return services.case_submit(case_id=case.case_id, analyst=Actor.from_user(analyst), summary="All checked")
+
+
+def test_opening_the_onboarding_case_twice_keeps_one_case(aws: None) -> None:
+    first = services.case_open_onboarding(customer_id="cust-1", actor=Actor.system("tests"))
+    again = services.case_open_onboarding(customer_id="cust-1", actor=Actor.system("tests"))
+    assert first.case_id == again.case_id == "onboarding-cust-1"
+    assert [c.case_id for c in case_queue(status="open")] == ["onboarding-cust-1"]
+
+
+def test_it_refuses_approval_by_the_submitter(aws: None, analyst: Any) -> None:
+    from django.contrib.auth.models import Group
+
+    analyst.groups.add(Group.objects.get(name="reviewer"))  # an analyst who is also a reviewer
+    case = _submitted(analyst)
+    with pytest.raises(FourEyesViolation, match="another reviewer"):
+        services.case_approve(case_id=case.case_id, reviewer=Actor.from_user(analyst), rationale="fine")
+    assert services.case_get(case_id=case.case_id).status == "submitted"
+
+
+def test_another_reviewer_approves_with_a_rationale_and_it_is_audited(aws: None, analyst: Any, reviewer: Any) -> None:
+    case = _submitted(analyst)
+    approved = services.case_approve(case_id=case.case_id, reviewer=Actor.from_user(reviewer),
+                                     rationale="Screening clear, documents verified")
+    assert approved.status == "approved"
+    events = list(AuditEvent.query(f"case#{case.case_id}", AuditEvent.sk.startswith("E#")))
+    assert [e.action for e in events] == ["case.opened", "case.submitted", "case.approved"]
+    assert events[-1].reason == "Screening clear, documents verified"
+    assert events[-1].actor["name"] == reviewer.username
+
+
+def test_a_decision_needs_a_rationale(aws: None, analyst: Any, reviewer: Any) -> None:
+    case = _submitted(analyst)
+    with pytest.raises(ValidationFailed) as raised:
+        services.case_reject(case_id=case.case_id, reviewer=Actor.from_user(reviewer), rationale="  ")
+    assert "rationale" in raised.value.errors
+
+
+def test_a_high_risk_case_needs_a_senior_reviewer(aws: None, analyst: Any, reviewer: Any,
+                                                  senior_reviewer: Any) -> None:
+    case = _submitted(analyst)
+    case.requires_senior = True
+    case.save()
+    with pytest.raises(Forbidden, match="senior reviewer"):
+        services.case_approve(case_id=case.case_id, reviewer=Actor.from_user(reviewer), rationale="ok")
+    decided = services.case_approve(case_id=case.case_id, reviewer=Actor.from_user(senior_reviewer), rationale="ok")
+    assert decided.status == "approved"
+
+
+def test_only_analysts_submit_and_only_open_cases(aws: None, analyst: Any, reviewer: Any) -> None:
+    case = services.case_open_onboarding(customer_id="cust-2", actor=Actor.system("tests"))
+    with pytest.raises(Forbidden):
+        services.case_submit(case_id=case.case_id, analyst=Actor.from_user(reviewer), summary="x")
+    services.case_submit(case_id=case.case_id, analyst=Actor.from_user(analyst), summary="done")
+    with pytest.raises(Conflict):
+        services.case_submit(case_id=case.case_id, analyst=Actor.from_user(analyst), summary="again")
+
+
+def test_a_stale_version_is_refused(aws: None, analyst: Any, reviewer: Any) -> None:
+    case = _submitted(analyst)
+    with pytest.raises(PreconditionFailed):
+        services.case_return(case_id=case.case_id, reviewer=Actor.from_user(reviewer), rationale="need PoA",
+                             expected_version=case.version - 1)
+
+
+def test_the_api_refuses_the_submitter_with_a_four_eyes_error(aws: None, analyst: Any, client_for: Any) -> None:
+    from django.contrib.auth.models import Group
+
+    analyst.groups.add(Group.objects.get(name="reviewer"))
+    case = services.case_open_onboarding(customer_id="cust-3", actor=Actor.system("tests"))
+    client = client_for(analyst)
+    submitted = client.post(f"/api/v1/cases/{case.case_id}/submit", {"summary": "done"}, format="json")
+    assert submitted.status_code == 200, submitted.json()
+    response = client.post(f"/api/v1/cases/{case.case_id}/approve", {"rationale": "ok"}, format="json")
+    assert response.status_code == 403
+    assert response.json()["code"] == "four_eyes_violation"
+
+
+def test_an_integration_key_may_read_cases_but_not_decide(aws: None, api: Any) -> None:
+    case = services.case_open_onboarding(customer_id="cust-4", actor=Actor.system("tests"))
+    assert api.get(f"/api/v1/cases/{case.case_id}").status_code == 200
+    assert api.post(f"/api/v1/cases/{case.case_id}/approve", {"rationale": "x"}, format="json").status_code == 403
+
+
+def test_the_reviewer_decides_on_the_case_page(aws: None, analyst: Any, reviewer: Any) -> None:
+    case = _submitted(analyst)
+    browser = Client()
+    browser.force_login(reviewer)
+    queue = browser.get("/cases/?status=submitted")
+    assert queue.status_code == 200
+    assert case.case_id in queue.content.decode()
+    page = browser.get(f"/cases/{case.case_id}/")
+    assert "Approve" in page.content.decode()
+    response = browser.post(f"/cases/{case.case_id}/approve", {"text": "Looks right", "version": case.version},
+                            follow=True)
+    assert "Case approve recorded." in response.content.decode()
+    assert services.case_get(case_id=case.case_id).status == "approved"
+
+
+def test_the_submitter_cannot_approve_through_the_page_either(aws: None, analyst: Any) -> None:
+    from django.contrib.auth.models import Group
+
+    analyst.groups.add(Group.objects.get(name="reviewer"))
+    case = _submitted(analyst)
+    browser = Client()
+    browser.force_login(analyst)
+    response = browser.post(f"/cases/{case.case_id}/approve", {"text": "mine", "version": case.version}, follow=True)
+    assert "another reviewer must decide it" in response.content.decode()
+    assert services.case_get(case_id=case.case_id).status == "submitted"
+
+
+def test_an_auditor_can_read_the_queue_but_gets_no_decision_form(aws: None, analyst: Any, auditor: Any) -> None:
+    case = _submitted(analyst)
+    browser = Client()
+    browser.force_login(auditor)
+    page = browser.get(f"/cases/{case.case_id}/")
+    assert page.status_code == 200
+    assert "Approve" not in page.content.decode()
+    assert browser.post(f"/cases/{case.case_id}/approve", {"text": "x"}).status_code == 403
