@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
 
 
 class CoreConfig(AppConfig):
@@ -6,3 +7,10 @@ class CoreConfig(AppConfig):
     label = "core"
     verbose_name = "Platform core"
     default_auto_field = "django.db.models.BigAutoField"
+
+
+class CddAdminConfig(admin_apps.AdminConfig):
+    """Django's admin with the site that adds the domain-data pages."""
+
+    default = False
+    default_site = "apps.core.admin_site.CddAdminSite"

@@ -30,7 +30,7 @@ ALLOWED_HOSTS = env("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1", cast=to_list)
 CSRF_TRUSTED_ORIGINS = env("DJANGO_CSRF_TRUSTED_ORIGINS", "", cast=to_list)
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "apps.core.apps.CddAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -108,6 +108,10 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+if CDD_ENV not in ("local", "test"):
+    SECURE_HSTS_SECONDS = 31536000
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_SSL_REDIRECT = False  # the ALB redirects HTTP to HTTPS; health checks reach the task over HTTP
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "UTC"
@@ -213,6 +217,12 @@ SPECTACULAR_SETTINGS = {
 
 # --- Domain settings ------------------------------------------------------------------
 CDD_SCREENING_THRESHOLD = env("CDD_SCREENING_THRESHOLD", 0.8, cast=float)
+# Screening (apps/screening/index_provider.py): which lists the matcher indexes. "snapshot" = the bundled
+# snapshot (no AWS needed); "active" = the active list versions in DynamoDB/S3 (set this in AWS).
+CDD_SCREENING_LIST_SOURCE = env("CDD_SCREENING_LIST_SOURCE", "snapshot")
+CDD_SCREENING_HEADS_RECHECK_SECONDS = env("CDD_SCREENING_HEADS_RECHECK_SECONDS", 60.0, cast=float)
+# Built snapshot index cached as a pickle keyed by snapshot checksum + matcher version/code; "" disables.
+CDD_SCREENING_INDEX_CACHE_DIR = env("CDD_SCREENING_INDEX_CACHE_DIR", str(LOCAL_DIR / "cache"))
 CDD_UBO_THRESHOLD = env("CDD_UBO_THRESHOLD", 25.0, cast=float)
 CDD_ADMIN_ALLOWED_CIDRS = env("CDD_ADMIN_ALLOWED_CIDRS", "", cast=to_list)
 # Audit (apps/audit): Object Lock (COMPLIANCE) retention of the daily digests; exports' link lifetime.

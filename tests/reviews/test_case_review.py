@@ -137,3 +137,20 @@ def test_an_auditor_can_read_the_queue_but_gets_no_decision_form(aws: None, anal
     assert page.status_code == 200
     assert "Approve" not in page.content.decode()
     assert browser.post(f"/cases/{case.case_id}/approve", {"text": "x"}).status_code == 403
+
+
+def test_analysts_see_the_cases_in_the_admin(aws: None, analyst: Any, settings: Any) -> None:
+    services.case_open_onboarding(customer_id="cust-9", actor=Actor.system("tests"))
+    browser = Client()
+    browser.force_login(analyst)
+    index = browser.get("/admin/")
+    assert "Domain data (DynamoDB)" in index.content.decode()
+    page = browser.get("/admin/domain/cases/?status=open")
+    assert page.status_code == 200
+    assert "onboarding-cust-9" in page.content.decode()
+
+
+def test_a_platform_admin_does_not_see_case_pages(aws: None, platform_admin: Any) -> None:
+    browser = Client()
+    browser.force_login(platform_admin)
+    assert browser.get("/admin/domain/cases/").status_code == 403
