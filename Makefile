@@ -8,7 +8,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: help venv run test test-unit test-integration test-deploy lint typecheck reset lock bench clean
+.PHONY: help venv run test test-unit test-integration test-deploy checkov image lint reset lock clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk -F':.*?## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -36,6 +36,15 @@ test-unit: $(STAMP) ## Fast tier on in-process moto
 
 test-integration: $(STAMP) ## Real moto server over HTTP, real Celery worker on SQS, gunicorn, Chromium
 	$(PY) -m pytest -m integration -q -p no:xdist
+
+test-deploy: $(STAMP) ## Deployment checks only: Terraform properties (python-hcl2), entrypoint, scripts, hadolint, checkov
+	$(PY) -m pytest tests/deploy -q -p no:xdist
+
+checkov: ## checkov over deploy/ and docker/ from its own venv (.venv-checkov), offline
+	deploy/scripts/checkov.sh
+
+image: ## Build the container image (needs a Docker engine)
+	docker build -f docker/Dockerfile -t cdd:dev .
 
 lint: $(STAMP) ## ruff and mypy
 	$(VENV)/bin/ruff check .

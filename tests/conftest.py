@@ -18,7 +18,7 @@ from apps.core.roles import ANALYST, AUDITOR, INTEGRATION, PLATFORM_ADMIN, REVIE
 
 
 @pytest.fixture(scope="session")
-def _aws_session() -> Iterator[None]:
+def aws_session() -> Iterator[None]:
     """In-process AWS (moto) for the whole run, with the platform's buckets, key and queues."""
     from django.conf import settings
 
@@ -33,13 +33,17 @@ def _aws_session() -> Iterator[None]:
 
 
 @pytest.fixture
-def aws(_aws_session: None, settings: Any) -> Iterator[None]:
-    """Fresh DynamoDB tables for this test (a table prefix of its own); buckets and queues are shared."""
-    from apps.core.tables import tables_ensure
+def aws(aws_session: None, settings: Any) -> Iterator[None]:
+    """Fresh DynamoDB tables for this test (a table prefix of its own); buckets and queues are shared.
+
+    Tables are created with one CreateTable call each: ``manage.py dynamo_tables`` (which waits,
+    checks and enables recovery) has its own tests; here it would cost seconds per test.
+    """
+    from apps.core.tables import tables_create_fast
 
     settings.CDD_TABLE_PREFIX = f"t{uuid.uuid4().hex[:10]}"
     health._cache.update(at=0.0, result=None)
-    tables_ensure(create=True)
+    tables_create_fast()
     yield
     health._cache.update(at=0.0, result=None)
 

@@ -8,6 +8,9 @@ class CoreConfig(AppConfig):
     verbose_name = "Platform core"
     default_auto_field = "django.db.models.BigAutoField"
 
+    def ready(self) -> None:
+        from apps.core import openapi  # noqa: F401 - registers the API-key scheme with drf-spectacular
+
 
 class CddAdminConfig(admin_apps.AdminConfig):
     """Django's admin with the site that adds the domain-data pages."""

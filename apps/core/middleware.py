@@ -69,3 +69,24 @@ class AdminAllowListMiddleware:
                 return HttpResponse("The admin is reachable only from the bank's allow-listed networks.",
                                     status=403, content_type="text/plain")
         return self.get_response(request)
+
+
+class HealthCheckMiddleware:
+    """Answer /healthz and /readyz before host validation.
+
+    The load balancer's health checks address the task by its private IP, which is not (and
+    should not be) in ALLOWED_HOSTS; every other request still goes through host checks.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.method in ("GET", "HEAD"):
+            from apps.core import health
+
+            if request.path == "/healthz":
+                return health.healthz(request)
+            if request.path == "/readyz":
+                return health.readyz(request)
+        return self.get_response(request)

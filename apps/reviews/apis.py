@@ -62,9 +62,11 @@ class CaseListApi(APIView):
     required_roles = READERS
     required_scopes = {"GET": "cases:read"}
 
-    class FilterSerializer(serializers.Serializer):
+    class CaseListFilterSerializer(serializers.Serializer):
         status = serializers.ChoiceField(choices=STATUSES, default="submitted")
         limit = serializers.IntegerField(min_value=1, max_value=200, default=50)
+
+    FilterSerializer = CaseListFilterSerializer
 
     @extend_schema(parameters=[FilterSerializer], responses={200: CaseOutputSerializer(many=True), **ERROR_RESPONSES},
                    tags=["cases"])
@@ -88,8 +90,10 @@ class CaseDetailApi(APIView):
 class CaseSubmitApi(APIView):
     required_roles = {ANALYST}
 
-    class InputSerializer(serializers.Serializer):
+    class CaseSubmitInputSerializer(serializers.Serializer):
         summary = serializers.CharField(max_length=4000)
+
+    InputSerializer = CaseSubmitInputSerializer
 
     @extend_schema(request=InputSerializer, parameters=[OpenApiParameter("If-Match", str, "header", required=False)],
                    responses={200: CaseOutputSerializer, **ERROR_RESPONSES, 404: error("No such case"),
@@ -107,8 +111,10 @@ class _DecisionApi(APIView):
     required_roles = DECIDERS
     decide: Any = None
 
-    class InputSerializer(serializers.Serializer):
+    class CaseDecisionInputSerializer(serializers.Serializer):
         rationale = serializers.CharField(max_length=4000)
+
+    InputSerializer = CaseDecisionInputSerializer
 
     @extend_schema(request=InputSerializer, parameters=[OpenApiParameter("If-Match", str, "header", required=False)],
                    responses={200: CaseOutputSerializer, **ERROR_RESPONSES, 404: error("No such case"),

@@ -25,6 +25,8 @@ if CDD_SERVICE not in SERVICES:
     raise ImproperlyConfigured(f"CDD_SERVICE={CDD_SERVICE!r} is not one of {', '.join(SERVICES)}.")
 
 SECRET_KEY = env("DJANGO_SECRET_KEY")
+# Rotation without logging everyone out: the previous key(s) still verify sessions and signed cursors.
+SECRET_KEY_FALLBACKS = env("DJANGO_SECRET_KEY_FALLBACKS", "", cast=to_list)
 DEBUG = env("DJANGO_DEBUG", False, cast=to_bool)
 ALLOWED_HOSTS = env("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1", cast=to_list)
 CSRF_TRUSTED_ORIGINS = env("DJANGO_CSRF_TRUSTED_ORIGINS", "", cast=to_list)
@@ -48,6 +50,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "apps.core.middleware.HealthCheckMiddleware",
     "apps.core.middleware.RequestIdMiddleware",
     "apps.core.middleware.AdminAllowListMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -164,6 +167,13 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "wait_time_seconds": env("CDD_SQS_WAIT_SECONDS", 10, cast=int),
     "is_secure": AWS_ENDPOINT_URL is None or AWS_ENDPOINT_URL.startswith("https"),
 }
+# In AWS the task roles may not list or create queues: name them up front (Terraform sets the base URL).
+CDD_SQS_QUEUE_URL_BASE = env("CDD_SQS_QUEUE_URL_BASE", "")
+if CDD_SQS_QUEUE_URL_BASE and CDD_QUEUE_PREFIX is not None:
+    CELERY_BROKER_TRANSPORT_OPTIONS["predefined_queues"] = {
+        f"{CDD_QUEUE_PREFIX}{name}": {"url": f"{CDD_SQS_QUEUE_URL_BASE.rstrip('/')}/{CDD_QUEUE_PREFIX}{name}"}
+        for name in CDD_QUEUES
+    }
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -193,7 +203,7 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.JSONParser",
         "rest_framework.parsers.MultiPartParser",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "apps.core.openapi.CddAutoSchema",
     "EXCEPTION_HANDLER": "apps.core.errors.api_exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
@@ -206,13 +216,6 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "APPEND_COMPONENTS": {
-        "securitySchemes": {
-            "ApiKey": {"type": "apiKey", "in": "header", "name": "Authorization",
-                       "description": "`Api-Key <key>`"},
-        }
-    },
-    "SECURITY": [{"ApiKey": []}],
 }
 
 # --- Domain settings ------------------------------------------------------------------

@@ -93,3 +93,11 @@ def test_the_admin_refuses_addresses_outside_the_allow_list(aws: None, settings:
         assert middleware(RequestFactory().get("/healthz")).status_code == 200
     finally:
         context_reset(tokens)
+
+
+def test_health_checks_by_task_ip_pass_while_other_hosts_are_refused(aws: None) -> None:
+    # The ALB health check sends the task's private IP as Host; it is not an allowed host.
+    client = Client(HTTP_HOST="10.42.17.5:8000")
+    assert client.get("/healthz").status_code == 200
+    assert client.get("/readyz").status_code == 200
+    assert client.get("/api/v1/cases").status_code == 400

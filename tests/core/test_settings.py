@@ -45,3 +45,22 @@ def test_an_unknown_service_is_refused() -> None:
     result = _check(env)
     assert result.returncode != 0
     assert "CDD_SERVICE='scheduler' is not one of api, web, admin, worker, beat, all" in result.stderr
+
+
+def test_workers_name_their_sqs_queues_when_the_role_cannot_list_them() -> None:
+    env = dict.fromkeys(REQUIRED, "value")
+    env.update({"CDD_QUEUE_PREFIX": "cdd-prod-", "AWS_REGION": "eu-west-1",
+                "CDD_SQS_QUEUE_URL_BASE": "https://sqs.eu-west-1.amazonaws.com/123456789012/"})
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("CDD_", "DJANGO_"))}
+    clean.update(env)
+    clean["DJANGO_SETTINGS_MODULE"] = "cdd.settings.base"
+    code = ("from django.conf import settings; import json; "
+            "print(json.dumps(settings.CELERY_BROKER_TRANSPORT_OPTIONS['predefined_queues']))")
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=clean, capture_output=True, text=True,
+                            timeout=60, check=False)
+    assert result.returncode == 0, result.stderr
+    import json
+
+    queues = json.loads(result.stdout)
+    assert queues["cdd-prod-screening"] == {"url": "https://sqs.eu-west-1.amazonaws.com/123456789012/cdd-prod-screening"}
+    assert set(queues) == {"cdd-prod-default", "cdd-prod-screening", "cdd-prod-documents"}

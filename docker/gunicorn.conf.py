@@ -1,0 +1,88 @@
+"""Gunicorn settings for the HTTP services (api, web, admin), read from the environment.
+
+Loaded by ``docker/entrypoint.sh`` with ``gunicorn --config``. Everything a platform team
+tunes per service comes from environment variables set in the ECS task definition:
+
+    GUNICORN_WORKERS              worker processes (default 2)
+    GUNICORN_THREADS              threads per worker (gthread; default 4)
+    GUNICORN_TIMEOUT              seconds before a silent worker is killed (default 30)
+    GUNICORN_GRACEFUL_TIMEOUT     seconds to finish requests on SIGTERM (default 25, < ECS stopTimeout 30)
+    GUNICORN_KEEPALIVE            idle keep-alive seconds (default 75, longer than the ALB's 60s idle
+                                  timeout so the ALB, not gunicorn, closes idle connections: no 502s)
+    GUNICORN_FORWARDED_ALLOW_IPS  comma-separated IPs/CIDRs trusted for X-Forwarded-* (the VPC CIDR
+                                  behind the ALB; default 127.0.0.1)
+    PORT                          listening port (default 8000)
+
+Access logs are one JSON object per line on stdout, error logs go to stderr.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+
+from gunicorn.glogging import Logger
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise SystemExit(f"gunicorn.conf.py: {name}={raw!r} is not an integer; set a whole number.") from exc
+    if value < 1:
+        raise SystemExit(f"gunicorn.conf.py: {name}={raw!r} must be at least 1.")
+    return value
+
+
+class JsonAccessLogger(Logger):
+    """Writes each access-log record as one JSON object (safe for CloudWatch Logs Insights)."""
+
+    def access(self, resp, req, environ, request_time):
+        if not self.access_log_enabled:
+            return
+        status = resp.status.split(None, 1)[0] if isinstance(resp.status, str) else resp.status
+        headers = {name.lower(): value for name, value in req.headers}
+        record = {
+            "time": _dt.datetime.now(_dt.UTC).isoformat(timespec="milliseconds"),
+            "type": "access",
+            "service": os.environ.get("CDD_SERVICE", ""),
+            "method": req.method,
+            "path": req.path,
+            "query": req.query,
+            "status": int(status),
+            "bytes": getattr(resp, "sent", None),
+            "duration_ms": round(request_time.total_seconds() * 1000, 3),
+            "remote_addr": environ.get("REMOTE_ADDR"),
+            "forwarded_for": headers.get("x-forwarded-for"),
+            "user_agent": headers.get("user-agent"),
+            "request_id": headers.get("x-request-id") or headers.get("x-amzn-trace-id"),
+        }
+        try:
+            self.access_log.info(json.dumps(record, separators=(",", ":")))
+        except Exception:  # noqa: BLE001 - mirrors gunicorn's own guard; never fail a request over its log line
+            self.exception("could not write the access log record")
+
+
+bind = f"0.0.0.0:{_int('PORT', 8000)}"
+worker_class = "gthread"
+workers = _int("GUNICORN_WORKERS", 2)
+threads = _int("GUNICORN_THREADS", 4)
+timeout = _int("GUNICORN_TIMEOUT", 30)
+graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 25)
+keepalive = _int("GUNICORN_KEEPALIVE", 75)
+forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1")
+# The root filesystem is read-only in ECS; /tmp is a task volume.
+worker_tmp_dir = os.environ.get("GUNICORN_WORKER_TMP_DIR", "/tmp")  # noqa: S108  # nosec B108
+max_requests = _int("GUNICORN_MAX_REQUESTS", 2000)
+max_requests_jitter = _int("GUNICORN_MAX_REQUESTS_JITTER", 200)
+limit_request_line = 8190
+accesslog = "-"
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+logger_class = JsonAccessLogger
+control_socket_disable = True
+proc_name = f"cdd-{os.environ.get('CDD_SERVICE', 'http')}"
