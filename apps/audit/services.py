@@ -10,6 +10,10 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import random
+import re
+import threading
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -34,7 +38,17 @@ SENSITIVE_FIELDS = frozenset(
     {"number", "document_number", "passport_number", "id_number", "identity_documents", "tax_id", "iban",
      "account_number", "national_id", "secret", "password", "api_key"}
 )
-MAX_ATTEMPTS = 8
+# Compound names that end in one of these are sensitive too (``passport_document_number``).
+SENSITIVE_SUFFIXES = (
+    "document_number", "passport_number", "id_number", "tax_id", "iban", "account_number", "national_id",
+    "card_number", "ssn", "secret", "password", "api_key",
+)
+# Writers that lose the race on a chain head back off (exponential, full jitter, capped) and re-read
+# it. Contention needs several writers on one object at once (objects' own versions serialise
+# edits; reads such as downloads do not), so a dozen attempts are plenty (bench/audit_write.py).
+MAX_ATTEMPTS = 12
+RETRY_BACKOFF_SECONDS = 0.01
+RETRY_BACKOFF_MAX_SECONDS = 0.5
 
 Write = Callable[[TransactWrite], None]
 
@@ -64,8 +78,17 @@ def mask_value(value: Any) -> Any:
     return "****" + text[-2:] if len(text) > 4 else "****"
 
 
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+
+
+def field_is_sensitive(name: str) -> bool:
+    """Whether a field's values are masked in the trail (``documentNumber``, ``tax-id``, ``id_number``...)."""
+    normal = _CAMEL.sub("_", name).lower().replace("-", "_").replace(" ", "_")
+    return normal in SENSITIVE_FIELDS or normal.endswith(tuple("_" + suffix for suffix in SENSITIVE_SUFFIXES))
+
+
 def _masked(name: str, value: Any) -> Any:
-    if name.lower() in SENSITIVE_FIELDS:
+    if field_is_sensitive(name):
         return mask_value(value)
     if isinstance(value, dict):
         return {key: _masked(key, item) for key, item in value.items()}
@@ -163,6 +186,24 @@ def _head_get(chain: str) -> AuditEvent | None:
         return None
 
 
+_local = threading.local()
+
+
+def _connection() -> Connection:
+    """A pynamodb connection per thread and endpoint: building a botocore client costs far more than a write."""
+    key = (AuditEvent.Meta.region, AuditEvent.Meta.host)
+    cache: dict[tuple[str, str | None], Connection] = getattr(_local, "connections", None) or {}
+    _local.connections = cache
+    if key not in cache:
+        cache[key] = Connection(region=key[0], host=key[1])
+    return cache[key]
+
+
+def _items_before_next_put(tx: TransactWrite) -> int:
+    """Where the next ``tx.save`` lands in the request pynamodb sends."""
+    return len(tx._condition_check_items) + len(tx._delete_items) + len(tx._put_items)
+
+
 def _cancelled_only_by_head(exc: TransactWriteError, head_index: int) -> bool:
     reasons = exc.cancellation_reasons or []
     failed = [i for i, reason in enumerate(reasons) if reason is not None and reason.code != "None"]
@@ -180,7 +221,7 @@ def audit_event_record(*, entry: AuditEntry, writes: Iterable[Write] = ()) -> Au
     ctx = context_get()
     chain = chain_key(entry.object_type, entry.object_id)
     changes = changes_compute(entry.before, entry.after)
-    data = _jsonable(dict(entry.data or {}))
+    data = {key: _masked(key, value) for key, value in _jsonable(dict(entry.data or {})).items()}
     for attempt in range(MAX_ATTEMPTS):
         head = _head_get(chain)
         seq = (int(head.last_seq or 0) if head else 0) + 1
@@ -229,18 +270,25 @@ def audit_event_record(*, entry: AuditEntry, writes: Iterable[Write] = ()) -> Au
         head_condition = (
             AuditEvent.last_seq == seq - 1 if head is not None else AuditEvent.pk.does_not_exist()
         )
+        head_index = -1
         try:
-            with TransactWrite(connection=Connection(region=AuditEvent.Meta.region, host=AuditEvent.Meta.host)) as tx:
+            with TransactWrite(connection=_connection()) as tx:
                 for write in writes:
                     write(tx)
+                # pynamodb sends condition checks, deletes, puts, then updates: the event and the head
+                # (two puts) sit after the caller's checks, deletes and puts, before the caller's updates.
+                head_index = _items_before_next_put(tx) + 1
                 tx.save(event, condition=AuditEvent.pk.does_not_exist())
                 tx.save(new_head, condition=head_condition)
         except TransactWriteError as exc:
-            head_index = len(writes) + 1
-            if _cancelled_only_by_head(exc, head_index) and attempt + 1 < MAX_ATTEMPTS:
-                logger.info("audit chain %s moved on; retrying", chain, extra={"attempt": attempt + 1})
-                continue
-            raise
+            if head_index < 0 or not _cancelled_only_by_head(exc, head_index):
+                raise
+            if attempt + 1 >= MAX_ATTEMPTS:
+                raise Conflict(f"The audit trail of {chain} is too busy; try again.") from exc
+            logger.info("audit chain %s moved on; retrying", chain, extra={"attempt": attempt + 1})
+            ceiling = min(RETRY_BACKOFF_MAX_SECONDS, RETRY_BACKOFF_SECONDS * 2**attempt)
+            time.sleep(random.uniform(0, ceiling))  # noqa: S311 (jitter, not crypto)
+            continue
         return event
     raise Conflict(f"The audit trail of {chain} is too busy; try again.")  # pragma: no cover
 

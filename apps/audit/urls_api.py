@@ -1,5 +1,20 @@
-"""API routes of this app, mounted under /api/v1/ by cdd/urls/api.py."""
+"""API routes of this app, mounted under /api/v1/ by cdd/urls/api.py. Read-only: GET, plus creating exports."""
 
-from django.urls import URLPattern, URLResolver
+from django.urls import path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from apps.audit.apis import (
+    AuditEventDetailApi,
+    AuditEventsByActionApi,
+    AuditEventsByActorApi,
+    AuditExportCreateApi,
+    AuditTimelineApi,
+)
+
+urlpatterns = [
+    path("audit/objects/<str:object_type>/<str:object_id>/events", AuditTimelineApi.as_view(),
+         name="audit-object-timeline"),
+    path("audit/actors/<str:actor_key>/events", AuditEventsByActorApi.as_view(), name="audit-events-by-actor"),
+    path("audit/actions/<str:action>/events", AuditEventsByActionApi.as_view(), name="audit-events-by-action"),
+    path("audit/events/<str:event_id>", AuditEventDetailApi.as_view(), name="audit-event-detail"),
+    path("audit/exports", AuditExportCreateApi.as_view(), name="audit-export-create"),
+]

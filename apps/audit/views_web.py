@@ -1,0 +1,62 @@
+"""Auditors' read-only pages on the web service: look up an object, read its timeline."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET
+
+from apps.audit.selectors import audit_timeline_list
+from apps.audit.verify import item_as_event
+from apps.core.errors import ValidationFailed
+from apps.core.roles import AUDITOR, user_roles
+
+PAGE = 50
+
+
+def _auditor_only(request: HttpRequest) -> None:
+    if AUDITOR not in user_roles(request.user):
+        raise PermissionDenied("Only auditors read the audit trail.")
+
+
+def timeline_context(*, object_type: str, object_id: str, cursor: str | None = None,
+                     newest_first: bool = False) -> dict[str, Any]:
+    """What ``audit/_timeline.html`` needs; the reviewer UI includes the same fragment."""
+    page = audit_timeline_list(object_type=object_type, object_id=object_id, cursor=cursor, limit=PAGE,
+                               newest_first=newest_first)
+    return {"object_type": object_type, "object_id": object_id, "events": [item_as_event(e) for e in page.events],
+            "next_cursor": page.next_cursor}
+
+
+@require_GET
+@login_required
+def audit_lookup(request: HttpRequest) -> HttpResponse:
+    _auditor_only(request)
+    object_type = request.GET.get("object_type", "").strip()
+    object_id = request.GET.get("object_id", "").strip()
+    error = "Give both the object type and its id." if bool(object_type) != bool(object_id) else None
+    if "/" in object_type + object_id:
+        error = "Object types and ids never contain '/'; check what you pasted."
+    elif object_type and object_id:
+        return redirect("audit-web-timeline", object_type=object_type, object_id=object_id)
+    return render(request, "audit/lookup.html", {"error": error, "object_type": object_type,
+                                                 "object_id": object_id})
+
+
+@require_GET
+@login_required
+def audit_timeline(request: HttpRequest, object_type: str, object_id: str) -> HttpResponse:
+    _auditor_only(request)
+    try:
+        context = timeline_context(object_type=object_type, object_id=object_id,
+                                   cursor=request.GET.get("cursor") or None,
+                                   newest_first=request.GET.get("order") == "desc")
+    except ValidationFailed as exc:
+        return render(request, "audit/lookup.html", {"error": exc.message, "object_type": object_type,
+                                                     "object_id": object_id}, status=400)
+    context["order"] = request.GET.get("order", "asc")
+    return render(request, "audit/timeline.html", context)
