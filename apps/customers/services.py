@@ -1,0 +1,539 @@
+"""Every write to customers and related parties: validate, write with its audit event in one
+transaction, then call the seams into the other apps (``hooks.py``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import date
+from typing import Any
+
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.transactions import TransactWrite
+from ulid import ULID
+
+from apps.audit.actors import Actor
+from apps.audit.services import AuditEntry, audit_event_record, audit_read_record
+from apps.core.dynamo import cancellation_codes, utcnow
+from apps.core.errors import ServiceUnavailable, ValidationFailed
+from apps.customers import hooks
+from apps.customers.errors import (
+    ExternalReferenceTaken,
+    IdempotencyKeyClaimed,
+    PartiesBusy,
+    PartyHasHolders,
+    StaleVersion,
+)
+from apps.customers.idempotency import IdempotencyClaim, idempotency_write
+from apps.customers.models import (
+    CUSTOMER_PREFIX,
+    PARTY_PREFIX,
+    REVIEW_BUCKET,
+    Customer,
+    CustomerExternalRef,
+    RelatedParty,
+)
+from apps.customers.selectors import (
+    customer_get,
+    customer_get_by_external_reference,
+    external_ref_key,
+    related_party_get,
+    related_party_head_get,
+    related_party_list,
+)
+from apps.customers.validation import (
+    CDD_LEVELS,
+    CUSTOMER_TYPES,
+    INITIAL_STATUSES,
+    LEGAL_ENTITY,
+    PARTY_ROLES,
+    RISK_RATINGS,
+    STATUSES,
+    country_problem,
+    future_date_problem,
+    lei_problem,
+    name_normalise,
+    name_prefix_key,
+    ownership_sum_problem,
+    partial_date_problem,
+    percentage_problem,
+    status_transition_problem,
+    type_problems,
+)
+
+Write = Callable[[TransactWrite], None]
+
+
+def _save(record: Any, condition: Any = None) -> Write:
+    def write(tx: TransactWrite) -> None:
+        tx.save(record, condition=condition)
+
+    return write
+
+
+def _delete(record: Any) -> Write:
+    def write(tx: TransactWrite) -> None:
+        tx.delete(record)
+
+    return write
+
+# Fields a PATCH may change; customer_type and external_reference are fixed at creation,
+# risk_rating and cdd_level are set by the risk model through customer_risk_set.
+CUSTOMER_EDITABLE = frozenset({
+    "legal_name", "other_names", "former_names", "date_of_birth", "nationalities", "country_of_residence",
+    "occupation", "registration_number", "jurisdiction", "lei", "legal_form", "industry_code",
+    "incorporation_date", "addresses", "identity_documents", "products", "channels", "status", "next_review_date",
+})
+PARTY_EDITABLE = frozenset({
+    "roles", "name", "other_names", "date_of_birth", "nationalities", "country_of_residence",
+    "registration_number", "jurisdiction", "ownership_percentage", "parent_party_id", "linked_customer_id",
+})
+# Changes to these fields of a party mean it must be screened again.
+PARTY_SCREENED = frozenset({"name", "other_names", "date_of_birth", "nationalities", "country_of_residence",
+                            "registration_number", "jurisdiction"})
+PARTY_WRITE_ATTEMPTS = 4
+
+
+# Cancellation codes and errors that mean "the database could not do it now", not "your data is wrong".
+RETRYABLE = frozenset({"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded",
+                       "TransactionInProgressException", "ThrottlingException", "InternalServerError",
+                       "ProvisionedThroughputExceededException", "RequestLimitExceeded"})
+
+
+def _storage_error(exc: TransactWriteError) -> Exception:
+    """A 503 the client can retry for a transient database failure; the original error otherwise."""
+    codes = {code for code in cancellation_codes(exc) if code}
+    cause = exc.cause_response_code
+    if (codes and codes <= RETRYABLE) or (not codes and cause != "TransactionCanceledException"):
+        return ServiceUnavailable(
+            "The database did not complete the write. Retry: a POST with the same Idempotency-Key, "
+            "a PATCH or DELETE after reading the record again."
+        )
+    return exc
+
+
+def _failed(message: str, errors: dict[str, list[str]]) -> ValidationFailed:
+    return ValidationFailed(f"{message}: check {', '.join(sorted(errors))}.", errors=errors)
+
+
+def _iso(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def _add(errors: dict[str, list[str]], name: str, problem: str | None) -> None:
+    if problem:
+        errors.setdefault(name, []).append(problem)
+
+
+def customer_values_problems(values: Mapping[str, Any]) -> dict[str, list[str]]:
+    """Every field-level problem of a customer's full set of values (``{}`` when it is valid)."""
+    errors: dict[str, list[str]] = {}
+    if values.get("customer_type") not in CUSTOMER_TYPES:
+        _add(errors, "customer_type", f"Must be one of: {', '.join(CUSTOMER_TYPES)}.")
+        return errors
+    if values.get("status") not in STATUSES:
+        _add(errors, "status", f"Must be one of: {', '.join(STATUSES)}.")
+    if values.get("legal_name") and not name_normalise(values["legal_name"]):
+        _add(errors, "legal_name", "A name needs at least one letter or digit.")
+    for name in ("date_of_birth", "incorporation_date"):
+        if values.get(name):
+            _add(errors, name, partial_date_problem(values[name]))
+    for name in ("country_of_residence", "jurisdiction"):
+        if values.get(name):
+            _add(errors, name, country_problem(values[name]))
+    for i, country in enumerate(values.get("nationalities") or []):
+        _add(errors, f"nationalities.{i}", country_problem(country))
+    for i, address in enumerate(values.get("addresses") or []):
+        _add(errors, f"addresses.{i}.country", country_problem(address.get("country", "")))
+    for i, document in enumerate(values.get("identity_documents") or []):
+        if document.get("issuing_country"):
+            _add(errors, f"identity_documents.{i}.issuing_country", country_problem(document["issuing_country"]))
+    if values.get("lei"):
+        _add(errors, "lei", lei_problem(values["lei"]))
+    for name, problem in type_problems(customer_type=values["customer_type"], values=values).items():
+        errors.setdefault(name, []).extend(problem)
+    return errors
+
+
+def _customer_fill(customer: Customer, values: Mapping[str, Any]) -> None:
+    for name, value in values.items():
+        setattr(customer, name, value)
+    customer.name_norm = name_normalise(customer.legal_name)
+    customer.name_prefix = name_prefix_key(customer.name_norm)
+    customer.review_bucket = REVIEW_BUCKET if customer.next_review_date else None
+
+
+def _normalised_input(data: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, value in data.items():
+        if name == "next_review_date":
+            value = _iso(value)
+        elif name in ("addresses", "identity_documents") and value is not None:
+            value = [{k: _iso(v) for k, v in dict(item).items() if v not in (None, "")} for item in value]
+        elif name in ("other_names", "former_names", "nationalities", "products", "channels") and value is None:
+            value = []
+        out[name] = value
+    return out
+
+
+def customer_create(
+    *, actor: Actor, data: Mapping[str, Any], integration: str, idempotency: IdempotencyClaim | None = None
+) -> Customer:
+    """Create a customer with its audit event (and external reference guard) in one transaction."""
+    values = _normalised_input(data)
+    values.setdefault("status", "prospect")
+    errors = customer_values_problems(values)
+    if values["status"] not in INITIAL_STATUSES and "status" not in errors:
+        _add(errors, "status", f"A new customer starts as one of: {', '.join(INITIAL_STATUSES)}.")
+    if values.get("next_review_date"):
+        _add(errors, "next_review_date", future_date_problem(date.fromisoformat(values["next_review_date"])))
+    if errors:
+        raise _failed("The customer is not valid", errors)
+
+    now = utcnow()
+    customer = Customer(f"{CUSTOMER_PREFIX}{ULID()}", integration=integration, created_at=now, updated_at=now,
+                        created_by=actor.key)
+    _customer_fill(customer, values)
+    writes: list[Write] = [_save(customer, Customer.customer_id.does_not_exist())]
+    reference = customer.external_reference
+    if reference:
+        guard = CustomerExternalRef(external_ref_key(integration=integration, external_reference=reference),
+                                    customer_id=customer.customer_id, created_at=now)
+        writes.append(_save(guard, CustomerExternalRef.ref_key.does_not_exist()))
+    if idempotency is not None:
+        writes.append(idempotency_write(claim=idempotency, resource_type="customer",
+                                        resource_id=customer.customer_id, status_code=201))
+    try:
+        audit_event_record(
+            entry=AuditEntry(actor=actor, action="customer.created", object_type="customer",
+                             object_id=customer.customer_id, before=None, after=customer.as_dict(),
+                             data={"integration": integration}),
+            writes=writes,
+        )
+    except TransactWriteError as exc:
+        codes = cancellation_codes(exc)
+        claimed = "ConditionalCheckFailed"
+        if idempotency is not None and len(codes) >= len(writes) and codes[len(writes) - 1] == claimed:
+            raise IdempotencyKeyClaimed from exc
+        if reference and len(codes) > 1 and codes[1] == claimed:
+            existing = customer_get_by_external_reference(integration=integration, external_reference=reference)
+            which = f" ({existing.customer_id})" if existing else ""
+            raise ExternalReferenceTaken(
+                f"Another customer{which} already has external reference '{reference}'; "
+                "read it instead of creating a new one.",
+                errors={"external_reference": ["Already used by another customer of this integration."]},
+            ) from exc
+        raise _storage_error(exc) from exc
+    hooks.on_customer_created(customer_id=customer.customer_id, actor=actor)
+    return customer
+
+
+def _customer_write(*, customer: Customer, before: dict[str, Any], actor: Actor, action: str,
+                    reason: str | None = None) -> Customer:
+    """Save a changed customer with its audit event; a concurrent write makes it a 412."""
+    customer.updated_at = utcnow()
+    after = customer.as_dict()
+    changed = {name for name in after if after[name] != before.get(name)}
+    try:
+        audit_event_record(
+            entry=AuditEntry(actor=actor, action=action, object_type="customer", object_id=customer.customer_id,
+                             before={k: before.get(k) for k in changed}, after={k: after[k] for k in changed},
+                             reason=reason, data={"fields": sorted(changed)}),
+            writes=[_save(customer)],  # pynamodb adds "version = <read version>"
+        )
+    except TransactWriteError as exc:
+        codes = cancellation_codes(exc)
+        if codes and codes[0] == "ConditionalCheckFailed":
+            raise StaleVersion(
+                f"Customer {customer.customer_id} was changed by someone else while you wrote; "
+                "GET it again (new ETag) and reapply your change."
+            ) from exc
+        raise _storage_error(exc) from exc
+    return customer
+
+
+def _version_check(*, kind: str, record_id: str, current: int | None, expected: int) -> None:
+    if current != expected:
+        raise StaleVersion(
+            f"{kind} {record_id} has changed since you read it (your version {expected}, current {current}); "
+            "GET it again (new ETag) and reapply your change."
+        )
+
+
+def customer_update(*, customer_id: str, expected_version: int, changes: Mapping[str, Any], actor: Actor) -> Customer:
+    """Apply a partial update if the caller saw the current version (If-Match); audit field by field."""
+    unknown = sorted(set(changes) - CUSTOMER_EDITABLE)
+    if unknown:
+        raise _failed("These fields cannot be changed", {name: ["This field cannot be changed."] for name in unknown})
+    customer = customer_get(customer_id=customer_id, consistent=True)
+    _version_check(kind="Customer", record_id=customer_id, current=customer.version, expected=expected_version)
+    before = customer.as_dict()
+    values = _normalised_input(changes)
+    merged = {**before, **values}
+    errors = customer_values_problems(merged)
+    errors = {name: problems for name, problems in errors.items() if name.split(".")[0] in values}
+    if "legal_name" in values and not values["legal_name"]:
+        _add(errors, "legal_name", "A customer needs a legal name.")
+    if "status" in values and "status" not in errors:
+        _add(errors, "status", status_transition_problem(customer.status, values["status"]))
+    if values.get("next_review_date") and values["next_review_date"] != before["next_review_date"]:
+        _add(errors, "next_review_date", future_date_problem(date.fromisoformat(values["next_review_date"])))
+    if errors:
+        raise _failed("The change is not valid", errors)
+    if all(before.get(name) == value for name, value in values.items()):
+        return customer  # nothing changes: no write, no event, same ETag
+    _customer_fill(customer, values)
+    return _customer_write(customer=customer, before=before, actor=actor, action="customer.updated")
+
+
+def customer_risk_set(*, customer_id: str, risk_rating: str, cdd_level: str, next_review_date: date | None,
+                      actor: Actor, reason: str) -> Customer:
+    """Record the risk model's outcome (rating, CDD level, next review); for the risk work, not the API."""
+    errors: dict[str, list[str]] = {}
+    if risk_rating not in RISK_RATINGS:
+        _add(errors, "risk_rating", f"Must be one of: {', '.join(RISK_RATINGS)}.")
+    if cdd_level not in CDD_LEVELS:
+        _add(errors, "cdd_level", f"Must be one of: {', '.join(CDD_LEVELS)}.")
+    if errors:
+        raise _failed("The risk outcome is not valid", errors)
+    customer = customer_get(customer_id=customer_id, consistent=True)
+    before = customer.as_dict()
+    _customer_fill(customer, {"risk_rating": risk_rating, "cdd_level": cdd_level,
+                              "next_review_date": _iso(next_review_date)})
+    return _customer_write(customer=customer, before=before, actor=actor, action="customer.risk_rated",
+                           reason=reason)
+
+
+def customer_profile_view(*, customer_id: str, actor: Actor) -> tuple[Customer, list[RelatedParty]]:
+    """The full profile (customer and its related parties); a sensitive read, so it is audited."""
+    customer = customer_get(customer_id=customer_id)
+    parties = related_party_list(customer_id=customer_id)
+    audit_read_record(actor=actor, action="customer.viewed", object_type="customer", object_id=customer_id,
+                      data={"view": "profile", "related_parties": len(parties)})
+    return customer, parties
+
+
+# --- related parties -------------------------------------------------------------------------
+
+
+def _party_problems(*, values: Mapping[str, Any], customer_id: str, party_id: str | None,
+                    parties: list[RelatedParty]) -> dict[str, list[str]]:
+    """Field problems of a party's full set of values among its customer's other parties."""
+    errors: dict[str, list[str]] = {}
+    party_type = values.get("party_type")
+    if party_type not in CUSTOMER_TYPES:
+        _add(errors, "party_type", f"Must be one of: {', '.join(CUSTOMER_TYPES)}.")
+        return errors
+    if not values.get("name") or not name_normalise(values["name"]):
+        _add(errors, "name", "A party needs a name with at least one letter or digit.")
+    roles = values.get("roles") or []
+    if not roles:
+        _add(errors, "roles", f"Give at least one role: {', '.join(PARTY_ROLES)}.")
+    for role in roles:
+        if role not in PARTY_ROLES:
+            _add(errors, "roles", f"'{role}' is not one of: {', '.join(PARTY_ROLES)}.")
+    if values.get("date_of_birth"):
+        if party_type == LEGAL_ENTITY:
+            _add(errors, "date_of_birth", "This field does not apply to a legal entity.")
+        else:
+            _add(errors, "date_of_birth", partial_date_problem(values["date_of_birth"]))
+    for name in ("country_of_residence", "jurisdiction"):
+        if values.get(name):
+            _add(errors, name, country_problem(values[name]))
+    for i, country in enumerate(values.get("nationalities") or []):
+        _add(errors, f"nationalities.{i}", country_problem(country))
+    if party_type != LEGAL_ENTITY:
+        for name in ("registration_number", "jurisdiction", "linked_customer_id"):
+            if values.get(name):
+                _add(errors, name, "This field does not apply to an individual.")
+    percentage = values.get("ownership_percentage")
+    if percentage is not None:
+        _add(errors, "ownership_percentage", percentage_problem(float(percentage)))
+    if "shareholder" in roles and percentage is None:
+        _add(errors, "ownership_percentage", "A shareholder needs an ownership percentage.")
+
+    parent_id = values.get("parent_party_id")
+    by_id = {party.party_id: party for party in parties}
+    if parent_id:
+        parent = by_id.get(parent_id)
+        if parent is None:
+            _add(errors, "parent_party_id", f"No related party {parent_id} on customer {customer_id}.")
+        elif parent.party_type != LEGAL_ENTITY:
+            _add(errors, "parent_party_id", "Only a legal entity party can have holders.")
+        elif parent_id == party_id:
+            _add(errors, "parent_party_id", "A party cannot hold itself.")
+        elif party_id is not None and _descends_from(parent_id, party_id, by_id):
+            _add(errors, "parent_party_id", "That party is one of this party's own holders; the chain would loop.")
+    linked = values.get("linked_customer_id")
+    if linked and party_type == LEGAL_ENTITY:
+        if linked == customer_id:
+            _add(errors, "linked_customer_id", "A customer cannot be its own related party.")
+        else:
+            try:
+                other = customer_get(customer_id=linked)
+            except Exception:  # noqa: BLE001 - any lookup failure is reported on the field
+                _add(errors, "linked_customer_id", f"No customer {linked}; check the id.")
+            else:
+                if other.customer_type != LEGAL_ENTITY:
+                    _add(errors, "linked_customer_id", f"Customer {linked} is an individual, not a legal entity.")
+    if percentage is not None and "ownership_percentage" not in errors:
+        siblings = [p.ownership_percentage for p in parties
+                    if p.party_id != party_id and (p.parent_party_id or None) == (parent_id or None)]
+        _add(errors, "ownership_percentage", ownership_sum_problem([*siblings, float(percentage)]))
+    return errors
+
+
+def _descends_from(candidate: str, ancestor: str, by_id: Mapping[str, RelatedParty]) -> bool:
+    """Is ``candidate`` (transitively) a holder of ``ancestor`` within one customer's parties?"""
+    seen: set[str] = set()
+    current: str | None = candidate
+    while current and current not in seen:
+        seen.add(current)
+        party = by_id.get(current)
+        current = party.parent_party_id if party else None
+        if current == ancestor:
+            return True
+    return False
+
+
+def _party_customer(customer_id: str) -> Customer:
+    customer = customer_get(customer_id=customer_id, consistent=True)
+    if customer.customer_type != LEGAL_ENTITY:
+        raise ValidationFailed(
+            f"Customer {customer_id} is an individual; related parties belong to legal entities.",
+            errors={"customer_id": ["Related parties can be added to legal entity customers only."]},
+        )
+    return customer
+
+
+def _party_commit(*, head: RelatedParty, writes: list[Write], entry: AuditEntry) -> None:
+    """Commit party writes with the head bump and the audit event; map the failed condition."""
+    all_writes = [*writes, _save(head)]
+    try:
+        audit_event_record(entry=entry, writes=all_writes)
+    except TransactWriteError as exc:
+        codes = cancellation_codes(exc)
+        if len(codes) > len(writes) and codes[len(writes)] and not any(codes[: len(writes)]):
+            raise PartiesBusy("Another change to this customer's parties committed first.") from exc
+        raise _storage_error(exc) from exc
+
+
+def related_party_add(*, customer_id: str, data: Mapping[str, Any], actor: Actor,
+                      idempotency: IdempotencyClaim | None = None) -> RelatedParty:
+    """Add a related party to a legal entity, checking holder sums against the current parties."""
+    _party_customer(customer_id)
+    values = {name: value for name, value in data.items() if value is not None}
+    for name in ("other_names", "nationalities", "roles"):
+        values[name] = list(dict.fromkeys(values.get(name) or []))
+    for attempt in range(PARTY_WRITE_ATTEMPTS):
+        head = related_party_head_get(customer_id=customer_id)
+        parties = related_party_list(customer_id=customer_id, consistent=True)
+        errors = _party_problems(values=values, customer_id=customer_id, party_id=None, parties=parties)
+        if errors:
+            raise _failed("The related party is not valid", errors)
+        now = utcnow()
+        party = RelatedParty(customer_id, f"{PARTY_PREFIX}{ULID()}", created_at=now, updated_at=now)
+        for name, value in values.items():
+            setattr(party, name, value)
+        party.name_norm = name_normalise(party.name or "")
+        writes: list[Write] = [_save(party, RelatedParty.party_id.does_not_exist())]
+        if idempotency is not None:
+            writes.append(idempotency_write(claim=idempotency, resource_type="related_party",
+                                            resource_id=f"{customer_id}/{party.party_id}", status_code=201))
+        entry = AuditEntry(actor=actor, action="related_party.added", object_type="customer", object_id=customer_id,
+                           before=None, after=party.as_dict(), data={"party_id": party.party_id})
+        try:
+            _party_commit(head=head, writes=writes, entry=entry)
+        except PartiesBusy:
+            if attempt + 1 == PARTY_WRITE_ATTEMPTS:
+                raise
+            continue
+        except TransactWriteError as exc:
+            codes = cancellation_codes(exc)
+            if idempotency is not None and len(codes) > 1 and codes[1] == "ConditionalCheckFailed":
+                raise IdempotencyKeyClaimed from exc
+            raise _storage_error(exc) from exc
+        hooks.on_related_party_changed(customer_id=customer_id, party_id=party.party_id, actor=actor)
+        return party
+    raise PartiesBusy("This customer's parties are being changed by others; try again.")  # pragma: no cover
+
+
+def related_party_update(*, customer_id: str, party_id: str, expected_version: int, changes: Mapping[str, Any],
+                         actor: Actor) -> RelatedParty:
+    """Change a party if the caller saw its current version (If-Match); holder sums are re-checked."""
+    unknown = sorted(set(changes) - PARTY_EDITABLE)
+    if unknown:
+        raise _failed("These fields cannot be changed", {name: ["This field cannot be changed."] for name in unknown})
+    _party_customer(customer_id)
+    values = dict(changes)
+    for name in ("other_names", "nationalities", "roles"):
+        if name in values:
+            values[name] = list(dict.fromkeys(values[name] or []))
+    for attempt in range(PARTY_WRITE_ATTEMPTS):
+        head = related_party_head_get(customer_id=customer_id)
+        party = related_party_get(customer_id=customer_id, party_id=party_id, consistent=True)
+        _version_check(kind="Related party", record_id=party_id, current=party.version, expected=expected_version)
+        parties = related_party_list(customer_id=customer_id, consistent=True)
+        before = party.as_dict()
+        merged = {**before, **values}
+        errors = _party_problems(values=merged, customer_id=customer_id, party_id=party_id, parties=parties)
+        if errors:
+            raise _failed("The change is not valid", errors)
+        if all(before.get(name) == value for name, value in values.items()):
+            return party
+        for name, value in values.items():
+            setattr(party, name, value)
+        party.name_norm = name_normalise(party.name or "")
+        party.updated_at = utcnow()
+        after = party.as_dict()
+        changed = sorted(name for name in after if after[name] != before.get(name))
+        entry = AuditEntry(actor=actor, action="related_party.updated", object_type="customer",
+                           object_id=customer_id, before={k: before[k] for k in changed},
+                           after={k: after[k] for k in changed}, data={"party_id": party_id, "fields": changed})
+        try:
+            _party_commit(head=head, writes=[_save(party)], entry=entry)
+        except PartiesBusy:
+            if attempt + 1 == PARTY_WRITE_ATTEMPTS:
+                raise
+            continue
+        except TransactWriteError as exc:
+            if cancellation_codes(exc)[:1] == ["ConditionalCheckFailed"]:
+                raise StaleVersion(
+                    f"Related party {party_id} was changed by someone else while you wrote; GET it again."
+                ) from exc
+            raise _storage_error(exc) from exc
+        if PARTY_SCREENED & set(changed):
+            hooks.on_related_party_changed(customer_id=customer_id, party_id=party_id, actor=actor)
+        return party
+    raise PartiesBusy("This customer's parties are being changed by others; try again.")  # pragma: no cover
+
+
+def related_party_remove(*, customer_id: str, party_id: str, expected_version: int, actor: Actor) -> None:
+    """Remove a party the caller saw at its current version; refused while it still has holders."""
+    customer_get(customer_id=customer_id)
+    for attempt in range(PARTY_WRITE_ATTEMPTS):
+        head = related_party_head_get(customer_id=customer_id)
+        party = related_party_get(customer_id=customer_id, party_id=party_id, consistent=True)
+        _version_check(kind="Related party", record_id=party_id, current=party.version, expected=expected_version)
+        holders = [p.party_id for p in related_party_list(customer_id=customer_id, consistent=True)
+                   if p.parent_party_id == party_id]
+        if holders:
+            raise PartyHasHolders(
+                f"Related party {party_id} still has holders ({', '.join(holders)}); remove or move them first."
+            )
+        entry = AuditEntry(actor=actor, action="related_party.removed", object_type="customer", object_id=customer_id,
+                           before=party.as_dict(), after=None, data={"party_id": party_id})
+        try:
+            # A delete goes before the puts in a DynamoDB transaction, so it stays first in the codes.
+            _party_commit(head=head, writes=[_delete(party)], entry=entry)
+        except PartiesBusy:
+            if attempt + 1 == PARTY_WRITE_ATTEMPTS:
+                raise
+            continue
+        except TransactWriteError as exc:
+            if cancellation_codes(exc)[:1] == ["ConditionalCheckFailed"]:
+                raise StaleVersion(
+                    f"Related party {party_id} was changed by someone else while you removed it; GET it again."
+                ) from exc
+            raise _storage_error(exc) from exc
+        return
+    raise PartiesBusy("This customer's parties are being changed by others; try again.")  # pragma: no cover

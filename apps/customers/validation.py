@@ -1,0 +1,146 @@
+"""Field rules of customers and related parties: pure functions that return problems, no I/O.
+
+Each check returns a message (the problem, in words a client can act on) or ``None``; the
+serializers in ``apis.py`` and the services both call them, so a rule lives in one place.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from datetime import UTC, date, datetime
+from typing import Any
+
+from anyascii import anyascii
+
+from apps.customers.countries import COUNTRIES
+
+INDIVIDUAL = "individual"
+LEGAL_ENTITY = "legal_entity"
+CUSTOMER_TYPES = (INDIVIDUAL, LEGAL_ENTITY)
+
+STATUSES = ("prospect", "onboarding", "active", "suspended", "exited")
+# Which status may follow which: exited is final; suspension is reversible.
+STATUS_TRANSITIONS: dict[str, frozenset[str]] = {
+    "prospect": frozenset({"onboarding", "exited"}),
+    "onboarding": frozenset({"active", "exited"}),
+    "active": frozenset({"suspended", "exited"}),
+    "suspended": frozenset({"active", "exited"}),
+    "exited": frozenset(),
+}
+INITIAL_STATUSES = ("prospect", "onboarding")
+RISK_RATINGS = ("low", "medium", "high", "prohibited")
+CDD_LEVELS = ("simplified", "standard", "enhanced")
+
+PARTY_ROLES = ("beneficial_owner", "director", "shareholder", "signatory")
+
+# Fields that only make sense for one customer type; sending them for the other is an error.
+INDIVIDUAL_FIELDS = frozenset({"date_of_birth", "nationalities", "country_of_residence", "occupation"})
+ENTITY_FIELDS = frozenset(
+    {"registration_number", "jurisdiction", "lei", "legal_form", "industry_code", "incorporation_date"}
+)
+REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
+    INDIVIDUAL: ("legal_name", "date_of_birth", "nationalities", "country_of_residence"),
+    LEGAL_ENTITY: ("legal_name", "registration_number", "jurisdiction"),
+}
+TYPE_LABEL = {INDIVIDUAL: "an individual", LEGAL_ENTITY: "a legal entity"}
+
+PARTIAL_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+PARTIAL_DATE_PATTERN = PARTIAL_DATE.pattern
+ISO_DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
+LEI = re.compile(r"^[0-9A-Z]{18}[0-9]{2}$")
+PERCENT_TOLERANCE = 1e-6
+
+
+def country_problem(value: str) -> str | None:
+    if value not in COUNTRIES:
+        return f"'{value}' is not an ISO 3166-1 alpha-2 country code (two capital letters, e.g. GB, DE, US)."
+    return None
+
+
+def partial_date_problem(value: str, *, today: date | None = None, allow_partial: bool = True) -> str | None:
+    """A date as YYYY-MM-DD, or (when partial dates are allowed) YYYY-MM or YYYY; never in the future."""
+    today = today or datetime.now(tz=UTC).date()
+    match = PARTIAL_DATE.match(value or "")
+    if not match or (not allow_partial and match.group(3) is None):
+        shape = "YYYY-MM-DD, YYYY-MM or YYYY" if allow_partial else "YYYY-MM-DD"
+        return f"'{value}' is not a date in the form {shape}."
+    year, month, day = (int(part) if part else None for part in match.groups())
+    assert year is not None
+    if year < 1800:
+        return f"'{value}' is before 1800; check the year."
+    try:
+        first = date(year, month or 1, day or 1)
+    except ValueError:
+        return f"'{value}' is not a real calendar date."
+    if first > today:
+        return f"'{value}' is in the future."
+    return None
+
+
+def future_date_problem(value: date, *, today: date | None = None) -> str | None:
+    today = today or datetime.now(tz=UTC).date()
+    if value < today:
+        return f"'{value.isoformat()}' is in the past; a review date is today or later."
+    return None
+
+
+def lei_problem(value: str) -> str | None:
+    """ISO 17442: 18 characters, then two check digits (ISO 7064 MOD 97-10)."""
+    if not LEI.match(value):
+        return "An LEI is 20 characters: 18 capital letters or digits, then 2 check digits."
+    digits = "".join(str(int(ch, 36)) for ch in value)
+    if int(digits) % 97 != 1:
+        return f"'{value}' fails the LEI check digits; check for a typing error."
+    return None
+
+
+def percentage_problem(value: float) -> str | None:
+    if not 0 <= value <= 100:
+        return f"{value} is not a percentage between 0 and 100."
+    return None
+
+
+def type_problems(*, customer_type: str, values: Mapping[str, Any]) -> dict[str, list[str]]:
+    """Fields required for, or not allowed on, this customer type (``values`` is the full record)."""
+    errors: dict[str, list[str]] = {}
+    label = TYPE_LABEL[customer_type]
+    for name in REQUIRED_FIELDS[customer_type]:
+        if values.get(name) in (None, "", []):
+            errors[name] = [f"This field is required for {label}."]
+    foreign = ENTITY_FIELDS if customer_type == INDIVIDUAL else INDIVIDUAL_FIELDS
+    for name in sorted(foreign):
+        if values.get(name) not in (None, "", []):
+            errors[name] = [f"This field does not apply to {label}."]
+    return errors
+
+
+def status_transition_problem(current: str, new: str) -> str | None:
+    if new == current or new in STATUS_TRANSITIONS[current]:
+        return None
+    allowed = ", ".join(sorted(STATUS_TRANSITIONS[current])) or "none: it is final"
+    return f"A customer cannot move from '{current}' to '{new}' (allowed from '{current}': {allowed})."
+
+
+def ownership_sum_problem(percentages: Iterable[float | None]) -> str | None:
+    total = sum(p for p in percentages if p is not None)
+    if total > 100 + PERCENT_TOLERANCE:
+        return f"The holders of one entity would own {total:g}% in total; the sum cannot exceed 100%."
+    return None
+
+
+def name_normalise(name: str) -> str:
+    """Lower-case ASCII words separated by one space: what name prefix search compares."""
+    text = unicodedata.normalize("NFKC", name or "")
+    text = anyascii(text).lower()
+    text = re.sub(r"[^a-z0-9]+", " ", text)
+    return " ".join(text.split())
+
+
+NAME_PREFIX_LENGTH = 2
+
+
+def name_prefix_key(normalised: str) -> str:
+    """The partition of the name index: the first two characters (padded), so a prefix of 2+ is one Query."""
+    return (normalised[:NAME_PREFIX_LENGTH] or "_").ljust(NAME_PREFIX_LENGTH, "_")
