@@ -79,6 +79,7 @@ class AuditEvent(CddModel):
 
     class Meta(TableMeta):
         name = "audit_events"
+        kind = "audit"  # append-only: no role may UpdateItem or DeleteItem (deploy/terraform)
 
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)

@@ -39,6 +39,7 @@ class TableMeta(metaclass=_SettingsMeta):
     """Base for every model's ``Meta``: set ``name`` (the table's name without prefix)."""
 
     name = ""
+    kind = "domain"  # domain | alerts | audit: which task roles may write it (deploy/terraform)
     billing_mode = "PAY_PER_REQUEST"
     max_retry_attempts = 3
     connect_timeout_seconds = 5

@@ -105,7 +105,35 @@ def _flatten(detail: Any, prefix: str = "") -> dict[str, list[str]]:
     return out
 
 
+TRANSIENT_CODES = frozenset({
+    "ThrottlingException", "ProvisionedThroughputExceededException", "RequestLimitExceeded",
+    "InternalServerError", "ServiceUnavailable", "TransactionConflict", "TransactionInProgressException",
+    "SlowDown", "RequestTimeout",
+})
+
+
+def storage_unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` (or what caused it) is AWS saying "not now" rather than "wrong request"."""
+    from botocore.exceptions import ClientError, ConnectionError, ReadTimeoutError
+
+    seen = 0
+    current: BaseException | None = exc
+    while current is not None and seen < 5:
+        if isinstance(current, (ConnectionError, ReadTimeoutError)):
+            return True
+        if isinstance(current, ClientError):
+            error = current.response.get("Error", {})
+            status = current.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+            return error.get("Code") in TRANSIENT_CODES or status >= 500
+        current = getattr(current, "cause", None) or current.__cause__
+        seen += 1
+    return False
+
+
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if not isinstance(exc, DomainError) and storage_unavailable(exc):
+        logger.warning("storage unavailable: %s", exc)
+        exc = ServiceUnavailable("The data store did not answer in time; retry the request in a few seconds.")
     if isinstance(exc, DomainError):
         return Response(error_body(code=exc.code, message=exc.message, errors=exc.errors), status=exc.status)
     if isinstance(exc, Http404):

@@ -69,6 +69,16 @@ def table_ensure(model: type[CddModel], *, create: bool = True) -> TableReport:
             report.problems.append(f"index {index['IndexName']} is missing")
         elif found["KeySchema"] != index["KeySchema"]:
             report.problems.append(f"index {index['IndexName']} has another key schema")
+    ttl = model._ttl_attribute()
+    if ttl is not None:
+        status = client.describe_time_to_live(TableName=spec["TableName"]).get("TimeToLiveDescription", {})
+        if status.get("TimeToLiveStatus") not in ("ENABLED", "ENABLING"):
+            if create:
+                client.update_time_to_live(TableName=spec["TableName"],
+                                           TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl.attr_name})
+                report.notes.append(f"time to live enabled on {ttl.attr_name}")
+            else:
+                report.problems.append(f"time to live is off (expected on {ttl.attr_name})")
     billing = live.get("BillingModeSummary", {}).get("BillingMode", "PROVISIONED")
     if billing != "PAY_PER_REQUEST":
         report.problems.append(f"billing mode is {billing}, expected on-demand")
@@ -101,3 +111,38 @@ def tables_create_fast() -> None:
     client = aws.client("dynamodb")
     for model in registered_models():
         client.create_table(**table_spec(model))
+
+
+def terraform_tables() -> dict[str, dict[str, Any]]:
+    """Every table as Terraform declares it (deploy/terraform/modules/data/tables.json).
+
+    Generated from the models so the tables in AWS cannot drift from the code: a test
+    compares the committed file with this output. ``kind`` (domain | alerts | audit) decides
+    which task roles may write (deploy/terraform/modules/iam).
+    """
+    out: dict[str, dict[str, Any]] = {}
+    for model in sorted(registered_models(), key=lambda m: m.Meta.name):
+        schema = model._get_schema()
+        keys = {k["KeyType"]: k["AttributeName"] for k in schema["key_schema"]}
+        ttl = model._ttl_attribute()
+        out[model.Meta.name] = {
+            "kind": getattr(model.Meta, "kind", "domain"),
+            "hash_key": keys["HASH"],
+            "range_key": keys.get("RANGE"),
+            "attributes": sorted(
+                ({"name": a["AttributeName"], "type": a["AttributeType"]} for a in schema["attribute_definitions"]),
+                key=lambda a: a["name"],
+            ),
+            "global_secondary_indexes": [
+                {
+                    "name": index["index_name"],
+                    "hash_key": next(k["AttributeName"] for k in index["key_schema"] if k["KeyType"] == "HASH"),
+                    "range_key": next((k["AttributeName"] for k in index["key_schema"] if k["KeyType"] == "RANGE"),
+                                      None),
+                    "projection_type": index["projection"]["ProjectionType"],
+                }
+                for index in sorted(schema["global_secondary_indexes"], key=lambda i: i["index_name"])
+            ],
+            "ttl_attribute": ttl.attr_name if ttl is not None else None,
+        }
+    return out

@@ -92,3 +92,20 @@ def test_an_unknown_api_path_is_a_json_404(aws: None) -> None:
     response = APIClient().get("/api/v1/no-such-thing")
     assert response.status_code == 404
     assert response.json()["code"] == "not_found"
+
+
+def test_a_throttled_data_store_is_a_503_the_client_can_retry(aws: None, platform_admin: Any, client_for: Any,
+                                                               monkeypatch: Any) -> None:
+    from botocore.exceptions import ClientError
+    from pynamodb.exceptions import PutError
+
+    def throttled(**kwargs: Any) -> None:
+        cause = ClientError({"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"},
+                             "ResponseMetadata": {"HTTPStatusCode": 400}}, "PutItem")
+        raise PutError("Failed to put item", cause=cause)
+
+    monkeypatch.setattr("apps.core.apis.diagnostic_ping_send", throttled)
+    response = client_for(platform_admin).post("/api/v1/diagnostics/ping")
+    assert response.status_code == 503
+    assert response.json()["code"] == "unavailable"
+    assert "retry" in response.json()["message"]

@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from apps.core.tables import tables_ensure
+from apps.core.tables import tables_ensure, terraform_tables
 
 
 class Command(BaseCommand):
@@ -15,8 +15,19 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--check", action="store_true", help="Only check; create nothing. Exit 1 on any problem.")
+        parser.add_argument("--terraform-json", metavar="PATH",
+                            help="Write the tables as Terraform declares them (deploy/terraform/modules/data/"
+                                 "tables.json) and exit; touches no AWS.")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["terraform_json"]:
+            import json
+
+            with open(options["terraform_json"], "w", encoding="utf-8") as out:
+                json.dump(terraform_tables(), out, indent=2, sort_keys=True)
+                out.write("\n")
+            self.stdout.write(f"wrote {options['terraform_json']}")
+            return
         reports = tables_ensure(create=not options["check"])
         failed = False
         for report in reports:

@@ -1,10 +1,10 @@
-# DynamoDB tables of the app: the one place to add, rename or drop a table.
+# DynamoDB tables of the app.
 #
-# Tables are named <table_prefix>-<name>. Every table has the same generic
-# single-table-style key layout: hash key pk (S), range key sk (S), and two global
-# secondary indexes gsi1 (gsi1pk/gsi1sk) and gsi2 (gsi2pk/gsi2sk). The app's
-# `python manage.py dynamo_tables` checks the live tables against its PynamoDB models,
-# so run it after changing this map (docs/deploy.md).
+# tables.json is generated from the app's PynamoDB models
+# (`python manage.py dynamo_tables --terraform-json deploy/terraform/modules/data/tables.json`)
+# and a test fails when it drifts from the code, so the keys, indexes and TTL in AWS are the
+# ones the code queries. Tables are named <table_prefix>-<name>; after applying, the app's
+# `manage.py dynamo_tables --check` confirms them (docs/deploy.md).
 #
 # kind decides who may write (modules/iam):
 #   domain: read/write for the services that own the data
@@ -12,21 +12,22 @@
 #   audit:  append-only: PutItem (with conditions) and reads; no role may UpdateItem or
 #           DeleteItem, and the table's resource policy below denies it to every principal
 locals {
-  tables = {
-    customers             = { kind = "domain" }
-    related_parties       = { kind = "domain" }
-    idempotency_keys      = { kind = "domain" }
-    list_versions         = { kind = "domain" }
-    screening_alerts      = { kind = "alerts" }
-    documents             = { kind = "domain" }
-    document_requirements = { kind = "domain" }
-    cases                 = { kind = "domain" }
-    audit_events          = { kind = "audit" }
-    audit_chains          = { kind = "audit" }
+  # Declared ahead of the code that uses it: screening runs write their alerts here from the
+  # worker. Not in tables.json because no model exists yet.
+  planned_tables = {
+    screening_alerts = {
+      kind       = "alerts"
+      hash_key   = "alert_id"
+      range_key  = null
+      attributes = [{ name = "alert_id", type = "S" }, { name = "customer_id", type = "S" }, { name = "created_key", type = "S" }]
+      global_secondary_indexes = [
+        { name = "by-customer", hash_key = "customer_id", range_key = "created_key", projection_type = "ALL" },
+      ]
+      ttl_attribute = null
+    }
   }
 
-  key_attributes = ["pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk"]
-  indexes        = ["gsi1", "gsi2"]
+  tables = merge(jsondecode(file("${path.module}/tables.json")), local.planned_tables)
 
   audit_tables = { for name, t in local.tables : name => t if t.kind == "audit" }
 
@@ -46,25 +47,33 @@ resource "aws_dynamodb_table" "this" {
 
   name                        = "${var.table_prefix}-${each.key}"
   billing_mode                = "PAY_PER_REQUEST"
-  hash_key                    = "pk"
-  range_key                   = "sk"
+  hash_key                    = each.value.hash_key
+  range_key                   = each.value.range_key
   deletion_protection_enabled = true
 
   dynamic "attribute" {
-    for_each = local.key_attributes
+    for_each = each.value.attributes
     content {
-      name = attribute.value
-      type = "S"
+      name = attribute.value.name
+      type = attribute.value.type
     }
   }
 
   dynamic "global_secondary_index" {
-    for_each = local.indexes
+    for_each = each.value.global_secondary_indexes
     content {
-      name            = global_secondary_index.value
-      hash_key        = "${global_secondary_index.value}pk"
-      range_key       = "${global_secondary_index.value}sk"
-      projection_type = "ALL"
+      name            = global_secondary_index.value.name
+      hash_key        = global_secondary_index.value.hash_key
+      range_key       = global_secondary_index.value.range_key
+      projection_type = global_secondary_index.value.projection_type
+    }
+  }
+
+  dynamic "ttl" {
+    for_each = each.value.ttl_attribute == null ? [] : [each.value.ttl_attribute]
+    content {
+      attribute_name = ttl.value
+      enabled        = true
     }
   }
 
