@@ -55,8 +55,8 @@ class CddAdminSite(admin.AdminSite):
     def get_urls(self) -> list[Any]:
         extra: list[URLPattern] = []
         for page in admin_pages():
-            view = self._role_view(page)
-            extra.append(path(f"domain/{page.route}", self.admin_view(view), name=f"domain-{page.name}"))
+            extra.append(path(f"domain/{page.route}", self.admin_view(self._role_view(page)),
+                              name=f"domain-{page.name}"))
         return extra + super().get_urls()
 
     def _role_view(self, page: AdminPage) -> Callable[..., HttpResponse]:

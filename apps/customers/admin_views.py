@@ -1,0 +1,91 @@
+"""Admin pages over customers for analysts: search, and the full profile (an audited read)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import reverse
+
+from apps.audit.actors import Actor
+from apps.core.admin_site import AdminPage
+from apps.core.errors import DomainError
+from apps.core.roles import ANALYST, AUDITOR, REVIEWER, SENIOR_REVIEWER
+from apps.customers.selectors import CustomerFilters, customer_list, ownership_get
+from apps.customers.services import customer_profile_view
+from apps.customers.validation import STATUSES
+
+READERS = (ANALYST, REVIEWER, SENIOR_REVIEWER, AUDITOR)
+
+
+def customers_view(request: HttpRequest, *, site: Any) -> HttpResponse:
+    query = request.GET.get("q", "").strip()
+    status = request.GET.get("status", "" if query else "onboarding")
+    base = reverse("admin:domain-customers")
+    rows: list[dict[str, Any]] = []
+    error = ""
+    filters = CustomerFilters(name_prefix=query) if query else CustomerFilters(status=status or "onboarding")
+    try:
+        page = customer_list(filters=filters, limit=100)
+    except DomainError as exc:
+        error = f"{exc.message} {'; '.join(', '.join(v) for v in exc.errors.values())}"
+    else:
+        rows = [
+            {"cells": [c.legal_name, c.customer_type, c.status, c.risk_rating, c.cdd_level, c.next_review_date,
+                       c.external_reference],
+             "url": reverse("admin:domain-customer", args=[c.customer_id])}
+            for c in page.results
+        ]
+    return TemplateResponse(request, "admin/cdd_table.html", {
+        **site.each_context(request), "title": f"Customers named '{query}…'" if query else f"Customers: {status}",
+        "search": {"value": query, "placeholder": "Name starts with… (2+ letters)"},
+        "filters": [(s, f"{base}?status={s}", s == status and not query) for s in STATUSES],
+        "headers": ["Name", "Type", "Status", "Risk", "CDD level", "Next review", "External reference"],
+        "rows": rows, "empty": error or "No customers match.",
+    })
+
+
+def customer_view(request: HttpRequest, customer_id: str, *, site: Any) -> HttpResponse:
+    try:
+        customer, parties = customer_profile_view(customer_id=customer_id, actor=Actor.from_user(request.user))
+    except DomainError as exc:
+        return TemplateResponse(request, "admin/cdd_table.html", {
+            **site.each_context(request), "title": "Customer", "headers": [], "rows": [], "empty": exc.message,
+        }, status=404)
+    ownership = ownership_get(customer_id=customer_id)
+    owners = ownership.result.beneficial_owners
+    names = {p.party_id: p.name for p in parties}
+    fields = [(name.replace("_", " "), value) for name, value in customer.as_dict().items()
+              if name not in ("identity_documents", "addresses")]
+    sections = [
+        {"title": "Related parties", "headers": ["Name", "Type", "Roles", "Ownership %", "Held through"],
+         "rows": [[p.name, p.party_type, ", ".join(str(r) for r in p.roles), p.ownership_percentage,
+                   names.get(p.parent_party_id or "", "directly")]
+                  for p in parties if p.party_type]},
+        {"title": f"Beneficial owners (at or above {ownership.result.threshold:g}%)",
+         "headers": ["Owner", "Effective %"],
+         "rows": [[names.get(node, node), f"{ownership.result.effective[node]:.2f}"] for node in owners]},
+    ]
+    if ownership.result.cycles:
+        sections.append({"title": "Circular ownership", "headers": ["Cycle"],
+                         "rows": [[" → ".join(names.get(n, n) for n in cycle)] for cycle in ownership.result.cycles]})
+    try:
+        from apps.documents.selectors import document_checklist
+
+        sections.append({"title": "Document checklist", "headers": ["Requirement", "State", "Satisfied"],
+                         "rows": [[item.label, item.state, "yes" if item.satisfied else "no"]
+                                  for item in document_checklist(customer_id=customer_id)]})
+    except DomainError:
+        pass
+    return TemplateResponse(request, "admin/cdd_table.html", {
+        **site.each_context(request), "title": customer.legal_name,
+        "headers": ["Field", "Value"], "rows": [{"cells": [k, v]} for k, v in fields], "sections": sections,
+    })
+
+
+ADMIN_PAGES = [
+    AdminPage(route="customers/", view=customers_view, name="customers", title="Customers", roles=READERS),
+    AdminPage(route="customers/<str:customer_id>/", view=customer_view, name="customer", title="Customer",
+              roles=READERS, listed=False),
+]
