@@ -125,6 +125,7 @@ def main() -> int:
     manage(env, "migrate", "--noinput", "-v", "0")
     manage(env, "aws_bootstrap")
     manage(env, "local_state", "load")
+    manage(env, "lists_load", "--from-snapshot")  # the bundled sanctions lists; unchanged lists are skipped
     manage(env, "collectstatic", "--noinput", "-v", "0")
     demo = ["demo_setup"] + (["--no-data"] if args.no_demo_data else [])
     manage(env, *demo)

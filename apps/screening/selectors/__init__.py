@@ -1,0 +1,1 @@
+"""Selectors of the screening app (reads beyond a key lookup), one module per area."""

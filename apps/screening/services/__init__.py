@@ -1,0 +1,1 @@
+"""Services of the screening app (every write), one module per area."""

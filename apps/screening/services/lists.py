@@ -1,0 +1,404 @@
+"""List versions: load (parse, check, store, diff, activate), activate an older one, fetch.
+
+Every load becomes a ``ListVersion``. Raw files and the normalised entities go to S3 under
+``lists/<list_key>/<version_id>/``; the version record, the move of the list's head and the
+audit event commit in one DynamoDB transaction. A load whose files cannot be parsed, or whose
+entity count collapsed against the active version, is recorded as ``refused`` with the reason and
+the active version stays as it is.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import gzip
+import hashlib
+import json
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from django.conf import settings
+from pynamodb.connection import Connection
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.transactions import TransactWrite
+from ulid import ULID
+
+from apps.audit.actors import Actor
+from apps.audit.services import AuditEntry, Write, audit_event_record
+from apps.core import aws
+from apps.core.dynamo import utcnow
+from apps.core.errors import Conflict, DomainError, NotFound, ValidationFailed
+from apps.screening.lists import (
+    ListCollapsed,
+    ListParseError,
+    ListSource,
+    ParseResult,
+    entities_dump_jsonl_gz,
+    entity_hash,
+    ftm_source,
+    internal_source,
+    list_diff_hashes,
+    list_sanity_check,
+    list_source_get,
+)
+from apps.screening.models import (
+    STATUS_ACTIVE,
+    STATUS_REFUSED,
+    STATUS_SUPERSEDED,
+    ListHead,
+    ListVersion,
+)
+
+logger = logging.getLogger(__name__)
+
+AUDIT_OBJECT_TYPE = "list"
+DIFF_SAMPLE = 20
+MAX_WARNINGS = 50
+LoadSource = Literal["snapshot", "upload", "url", "directory"]
+
+
+class ListFetchFailed(DomainError):
+    """An official list could not be downloaded."""
+
+    status = 502
+    code = "list_fetch_failed"
+
+
+class UnknownList(NotFound):
+    code = "unknown_list"
+
+
+@dataclass(frozen=True)
+class ListLoadOutcome:
+    """What a load did: ``activated`` a new version, ``refused`` it, or found it ``unchanged``."""
+
+    outcome: Literal["activated", "refused", "unchanged"]
+    version: ListVersion
+    result: ParseResult | None = None
+
+
+def list_sources_configured() -> dict[str, ListSource]:
+    """Lists configured in settings (``CDD_LISTS_EXTRA``) besides the official ones."""
+    sources: dict[str, ListSource] = {}
+    for key, spec in (getattr(settings, "CDD_LISTS_EXTRA", None) or {}).items():
+        make = {"ftm": ftm_source, "internal": internal_source}.get(str(spec.get("format")))
+        if make is None:
+            raise ValueError(f"CDD_LISTS_EXTRA[{key!r}]: format must be 'ftm' or 'internal'")
+        sources[key] = make(key, url=spec.get("url"), title=spec.get("title"))
+    return sources
+
+
+def list_source_for(list_key: str) -> ListSource:
+    """The source of ``list_key``, with download URLs replaced where ``CDD_LISTS_URLS`` says so
+    (a bank's mirror or proxy of the official files)."""
+    try:
+        source = list_source_get(list_key, extra=list_sources_configured())
+    except KeyError as exc:
+        raise UnknownList(str(exc.args[0]), errors={"list_key": [str(exc.args[0])]}) from exc
+    overrides = (getattr(settings, "CDD_LISTS_URLS", None) or {}).get(list_key) or {}
+    if overrides:
+        unknown = set(overrides) - {f.name for f in source.files}
+        if unknown:
+            raise ValueError(f"CDD_LISTS_URLS[{list_key!r}] names files the list does not have: {sorted(unknown)}")
+        files = tuple(dataclasses.replace(f, url=overrides.get(f.name, f.url)) for f in source.files)
+        source = dataclasses.replace(source, files=files)
+    return source
+
+
+# --- S3 ------------------------------------------------------------------------------------
+
+
+def version_prefix(*, list_key: str, version_id: str) -> str:
+    return f"lists/{list_key}/{version_id}/"
+
+
+def entities_key(*, list_key: str, version_id: str) -> str:
+    return version_prefix(list_key=list_key, version_id=version_id) + "entities.jsonl.gz"
+
+
+def _put(key: str, body: bytes, content_type: str) -> None:
+    aws.client("s3").put_object(
+        Bucket=settings.CDD_LISTS_BUCKET,
+        Key=key,
+        Body=body,
+        ContentType=content_type,
+        ServerSideEncryption="aws:kms",
+        SSEKMSKeyId=settings.CDD_KMS_KEY_ID,
+    )
+
+
+def object_get(key: str) -> bytes:
+    return aws.client("s3").get_object(Bucket=settings.CDD_LISTS_BUCKET, Key=key)["Body"].read()
+
+
+def _gzip_json(value: Any) -> bytes:
+    return gzip.compress(json.dumps(value, separators=(",", ":"), sort_keys=True).encode(), mtime=0)
+
+
+# --- load ----------------------------------------------------------------------------------
+
+
+def files_checksum(files: Mapping[str, bytes]) -> tuple[str, dict[str, str]]:
+    """sha256 over the files (by lower-cased name and content), and each file's own sha256."""
+    each = {name: hashlib.sha256(data).hexdigest() for name, data in sorted(files.items())}
+    combined = hashlib.sha256(json.dumps(sorted((n.lower(), h) for n, h in each.items())).encode()).hexdigest()
+    return combined, each
+
+
+def _head_get(list_key: str) -> ListHead | None:
+    try:
+        return ListHead.get(list_key, consistent_read=True)
+    except ListHead.DoesNotExist:
+        return None
+
+
+def _version_get(list_key: str, version_id: str) -> ListVersion:
+    try:
+        return ListVersion.get(list_key, version_id, consistent_read=True)
+    except ListVersion.DoesNotExist as exc:
+        raise NotFound(f"List {list_key} has no version {version_id}.") from exc
+
+
+def _transaction() -> TransactWrite:
+    return TransactWrite(connection=Connection(region=ListVersion.Meta.region, host=ListVersion.Meta.host))
+
+
+def _refuse(*, version: ListVersion, message: str, actor: Actor, result: ParseResult | None) -> ListLoadOutcome:
+    version.status = STATUS_REFUSED
+    version.message = message
+    audit_event_record(
+        entry=AuditEntry(
+            actor=actor,
+            action="list_version.refused",
+            object_type=AUDIT_OBJECT_TYPE,
+            object_id=version.list_key,
+            after=version.as_dict(),
+            reason=message,
+        ),
+        writes=[lambda tx: tx.save(version, condition=ListVersion.version_id.does_not_exist())],
+    )
+    logger.warning("list %s: version %s refused: %s", version.list_key, version.version_id, message)
+    return ListLoadOutcome(outcome="refused", version=version, result=result)
+
+
+def list_version_load(
+    *,
+    list_key: str,
+    files: Mapping[str, bytes],
+    actor: Actor,
+    source: LoadSource = "upload",
+    source_url: str | None = None,
+    force: bool = False,
+) -> ListLoadOutcome:
+    """Parse a list publication and make it the active version, unless it is broken or collapsed.
+
+    Identical files to the active version change nothing (``unchanged``). ``force`` skips the
+    collapse check, for a list that really shrank; it is recorded in the audit event.
+    """
+    list_source = list_source_for(list_key)
+    expected = {f.name.lower(): f.name for f in list_source.files}
+    unexpected = sorted(name for name in files if name.lower() not in expected)
+    if not files or unexpected:
+        problem = f"not files of {list_key}: {', '.join(unexpected)}" if unexpected else "no file given"
+        raise ValidationFailed(f"{problem}. Expected: {', '.join(expected.values())}.", errors={"files": [problem]})
+    files = {expected[name.lower()]: data for name, data in files.items()}  # canonical names
+    checksum, file_checksums = files_checksum(files)
+    head = _head_get(list_key)
+    active = _version_get(list_key, head.active_version_id) if head else None
+    if active is not None and active.checksum == checksum:
+        return ListLoadOutcome(outcome="unchanged", version=active)
+    latest = next(iter(ListVersion.query(list_key, scan_index_forward=False, limit=1)), None)
+    if not force and latest is not None and latest.status == STATUS_REFUSED and latest.checksum == checksum:
+        # The same broken publication again (a refresh every two hours): one record is enough.
+        return ListLoadOutcome(outcome="refused", version=latest)
+
+    version_id = str(ULID())
+    prefix = version_prefix(list_key=list_key, version_id=version_id)
+    raw_keys: dict[str, str] = {}
+    for name, data in files.items():
+        raw_keys[name] = f"{prefix}raw/{name}"
+        _put(raw_keys[name], data, "application/octet-stream")
+    version = ListVersion(
+        list_key,
+        version_id,
+        status=STATUS_REFUSED,
+        checksum=checksum,
+        file_checksums=file_checksums,
+        raw_keys=raw_keys,
+        previous_version_id=active.version_id if active else None,
+        source=source,
+        source_url=source_url,
+        loaded_by=actor.as_dict(),
+        created_at=utcnow(),
+    )
+
+    try:
+        result = list_source.parse(files)
+    except ListParseError as exc:
+        return _refuse(version=version, message=str(exc), actor=actor, result=None)
+    version.entity_count = len(result.entities)
+    version.counts = result.counts
+    version.orphans = result.orphan_counts()
+    version.warnings = result.warnings[:MAX_WARNINGS]
+    if not force:
+        try:
+            list_sanity_check(
+                int(head.entity_count) if head else None,
+                len(result.entities),
+                float(getattr(settings, "CDD_LISTS_MIN_RATIO", 0.5)),
+            )
+        except ListCollapsed as exc:
+            return _refuse(version=version, message=str(exc), actor=actor, result=result)
+
+    hashes = {e.key: entity_hash(e) for e in result.entities}
+    previous_hashes: dict[str, str] = {}
+    if active is not None and active.hashes_key:
+        previous_hashes = json.loads(gzip.decompress(object_get(active.hashes_key)))
+    diff = list_diff_hashes(previous_hashes, hashes)
+    version.entities_key = entities_key(list_key=list_key, version_id=version_id)
+    version.hashes_key = f"{prefix}hashes.json.gz"
+    version.diff_key = f"{prefix}diff.json.gz"
+    _put(version.entities_key, entities_dump_jsonl_gz(result.entities), "application/gzip")
+    _put(version.hashes_key, _gzip_json(hashes), "application/gzip")
+    _put(
+        version.diff_key,
+        _gzip_json({"added": diff.added, "removed": diff.removed, "changed": diff.changed}),
+        "application/gzip",
+    )
+    version.diff = diff.summary(sample=DIFF_SAMPLE)
+    _activate(
+        version=version,
+        head=head,
+        previous=active,
+        actor=actor,
+        reason="forced past the collapse check" if force else None,
+        is_new=True,
+    )
+    return ListLoadOutcome(outcome="activated", version=version, result=result)
+
+
+def _activate(
+    *,
+    version: ListVersion,
+    head: ListHead | None,
+    previous: ListVersion | None,
+    actor: Actor,
+    reason: str | None,
+    is_new: bool,
+) -> None:
+    """Make ``version`` active, supersede ``previous``, move the head: one transaction with the audit event."""
+    now = utcnow()
+    version.status = STATUS_ACTIVE
+    version.activated_at = now
+    if head is None:
+        head = ListHead(version.list_key)
+    head.active_version_id = version.version_id
+    head.entity_count = version.entity_count
+    head.activated_at = now
+
+    writes: list[Write] = []
+    if is_new:
+        writes.append(lambda tx: tx.save(version, condition=ListVersion.version_id.does_not_exist()))
+    else:
+        writes.append(
+            lambda tx: tx.update(
+                version,
+                actions=[
+                    ListVersion.status.set(STATUS_ACTIVE),
+                    ListVersion.activated_at.set(now),
+                    ListVersion.superseded_at.remove(),
+                ],
+                condition=ListVersion.status == STATUS_SUPERSEDED,
+            )
+        )
+    if previous is not None and previous.version_id != version.version_id:
+        writes.append(
+            lambda tx: tx.update(
+                previous,
+                actions=[ListVersion.status.set(STATUS_SUPERSEDED), ListVersion.superseded_at.set(now)],
+                condition=ListVersion.status == STATUS_ACTIVE,
+            )
+        )
+    writes.append(lambda tx: tx.save(head))
+    try:
+        audit_event_record(
+            entry=AuditEntry(
+                actor=actor,
+                action="list_version.activated",
+                object_type=AUDIT_OBJECT_TYPE,
+                object_id=version.list_key,
+                before=previous.as_dict() if previous else None,
+                after=version.as_dict(),
+                reason=reason,
+                data={"diff": version.diff, "previous_version_id": previous.version_id if previous else None},
+            ),
+            writes=writes,
+        )
+    except TransactWriteError as exc:
+        raise Conflict(
+            f"Another change to list {version.list_key} was committed first; nothing was changed. Run the load again."
+        ) from exc
+    if previous is not None:
+        previous.status = STATUS_SUPERSEDED
+        previous.superseded_at = now
+
+
+def list_version_activate(*, list_key: str, version_id: str, actor: Actor, reason: str) -> ListVersion:
+    """Make an earlier (superseded) version active again, e.g. to roll back a bad publication."""
+    target = _version_get(list_key, version_id)
+    head = _head_get(list_key)
+    if head is not None and head.active_version_id == version_id:
+        return target
+    if target.status == STATUS_REFUSED:
+        raise Conflict(
+            f"Version {version_id} of {list_key} was refused ({target.message}); it cannot be activated.",
+            errors={"version_id": ["this version was refused"]},
+        )
+    previous = _version_get(list_key, head.active_version_id) if head else None
+    _activate(version=target, head=head, previous=previous, actor=actor, reason=reason, is_new=False)
+    return target
+
+
+# --- fetch ---------------------------------------------------------------------------------
+
+
+def list_files_fetch(*, list_key: str, timeout: float | None = None, max_bytes: int | None = None) -> dict[str, bytes]:
+    """Download every file of a list that has an official URL (time-limited, size-capped)."""
+    import requests
+
+    source = list_source_for(list_key)
+    urls = source.urls()
+    if not urls:
+        raise ListFetchFailed(f"List {list_key} has no URL to fetch; load it from files instead.")
+    timeout = timeout or float(getattr(settings, "CDD_LISTS_FETCH_TIMEOUT", 60))
+    max_bytes = max_bytes or int(getattr(settings, "CDD_LISTS_FETCH_MAX_BYTES", 200 * 1024 * 1024))
+    files: dict[str, bytes] = {}
+    for name, url in urls.items():
+        try:
+            with requests.get(
+                url, timeout=timeout, stream=True, headers={"User-Agent": "cdd-platform list refresh"}
+            ) as response:
+                response.raise_for_status()
+                chunks: list[bytes] = []
+                size = 0
+                for chunk in response.iter_content(chunk_size=256 * 1024):
+                    size += len(chunk)
+                    if size > max_bytes:
+                        raise ListFetchFailed(
+                            f"{url} is larger than {max_bytes} bytes; refusing it (CDD_LISTS_FETCH_MAX_BYTES)."
+                        )
+                    chunks.append(chunk)
+        except requests.RequestException as exc:
+            raise ListFetchFailed(f"Downloading {url} failed ({exc}); the active version of {list_key} stays.") from exc
+        files[name] = b"".join(chunks)
+    return files
+
+
+def list_refresh(*, list_key: str, actor: Actor) -> ListLoadOutcome:
+    """Fetch a list from its official URL(s) and load it."""
+    files = list_files_fetch(list_key=list_key)
+    urls = list_source_for(list_key).urls()
+    return list_version_load(
+        list_key=list_key, files=files, actor=actor, source="url", source_url=" ".join(urls.values())
+    )
