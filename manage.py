@@ -7,6 +7,7 @@ import sys
 
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cdd.settings.base")
+    os.environ.setdefault("CDD_LOG_STREAM", "stderr")  # stdout is the command's own output
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(sys.argv)

@@ -8,13 +8,16 @@ by ``NAME_FILE`` (as mounted by ECS from Secrets Manager or by Docker secrets).
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 
 _missing: list[str] = []
 _UNSET = object()
+REQUIRED: Any = _UNSET  # default meaning "no default: record as missing"
 
 
 class MissingSettings(ImproperlyConfigured):
@@ -52,6 +55,17 @@ def env(name: str, default: Any = _UNSET, *, cast: Callable[[str], Any] = str) -
         return cast(raw)
     except ValueError as exc:
         raise ImproperlyConfigured(f"Environment variable {name}={raw!r} is not valid: {exc}") from exc
+
+
+def local_secret_key(local_dir: Path) -> str:
+    """The local stack's signing key: made once, kept in ``.local/secret_key`` (mode 0600)."""
+    path = local_dir / "secret_key"
+    if not path.exists():
+        local_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(secrets.token_urlsafe(50))
+    return path.read_text().strip()
 
 
 def to_bool(raw: str) -> bool:

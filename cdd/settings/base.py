@@ -11,7 +11,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from cdd.env import check_required, env, to_bool, to_list
+from cdd.env import REQUIRED, check_required, env, local_secret_key, to_bool, to_list
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 LOCAL_DIR = Path(env("CDD_LOCAL_DIR", str(BASE_DIR / ".local")))
@@ -24,7 +24,13 @@ if CDD_SERVICE not in SERVICES:
 
     raise ImproperlyConfigured(f"CDD_SERVICE={CDD_SERVICE!r} is not one of {', '.join(SERVICES)}.")
 
-SECRET_KEY = env("DJANGO_SECRET_KEY")
+# On a developer's machine (CDD_ENV=local, the default) the platform runs with no configuration:
+# the AWS names are the local stack's and the signing key is made once in .local/. Every other
+# environment must set them, and start-up stops naming each one that is missing.
+IS_LOCAL = CDD_ENV == "local"
+SECRET_KEY = env("DJANGO_SECRET_KEY", None if IS_LOCAL else REQUIRED)
+if IS_LOCAL and not SECRET_KEY:
+    SECRET_KEY = local_secret_key(LOCAL_DIR)
 # Rotation without logging everyone out: the previous key(s) still verify sessions and signed cursors.
 SECRET_KEY_FALLBACKS = env("DJANGO_SECRET_KEY_FALLBACKS", "", cast=to_list)
 DEBUG = env("DJANGO_DEBUG", False, cast=to_bool)
@@ -128,13 +134,13 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 # Credentials come from the task role in AWS; locally the moto endpoint takes any.
 AWS_REGION = env("AWS_REGION", "eu-west-1")
 AWS_ENDPOINT_URL = env("AWS_ENDPOINT_URL", None)  # moto server locally; unset in AWS
-CDD_TABLE_PREFIX = env("CDD_TABLE_PREFIX")
-CDD_DOCUMENTS_BUCKET = env("CDD_DOCUMENTS_BUCKET")
-CDD_LISTS_BUCKET = env("CDD_LISTS_BUCKET")
-CDD_AUDIT_BUCKET = env("CDD_AUDIT_BUCKET")
-CDD_EXPORTS_BUCKET = env("CDD_EXPORTS_BUCKET")
-CDD_KMS_KEY_ID = env("CDD_KMS_KEY_ID")
-CDD_QUEUE_PREFIX = env("CDD_QUEUE_PREFIX")
+CDD_TABLE_PREFIX = env("CDD_TABLE_PREFIX", "local" if IS_LOCAL else REQUIRED)
+CDD_DOCUMENTS_BUCKET = env("CDD_DOCUMENTS_BUCKET", "local-cdd-documents" if IS_LOCAL else REQUIRED)
+CDD_LISTS_BUCKET = env("CDD_LISTS_BUCKET", "local-cdd-lists" if IS_LOCAL else REQUIRED)
+CDD_AUDIT_BUCKET = env("CDD_AUDIT_BUCKET", "local-cdd-audit" if IS_LOCAL else REQUIRED)
+CDD_EXPORTS_BUCKET = env("CDD_EXPORTS_BUCKET", "local-cdd-exports" if IS_LOCAL else REQUIRED)
+CDD_KMS_KEY_ID = env("CDD_KMS_KEY_ID", "alias/cdd-local" if IS_LOCAL else REQUIRED)
+CDD_QUEUE_PREFIX = env("CDD_QUEUE_PREFIX", "local-" if IS_LOCAL else REQUIRED)
 CDD_QUEUES = ("default", "screening", "documents")
 
 STORAGES = {
@@ -265,7 +271,9 @@ LOGGING = {
     "handlers": {
         "stdout": {
             "class": "logging.StreamHandler",
-            "stream": "ext://sys.stdout",
+            # Services log to stdout (CloudWatch); manage.py sets stderr, since commands such as
+            # screen_file write their data to stdout.
+            "stream": f"ext://sys.{env('CDD_LOG_STREAM', 'stdout')}",
             "formatter": "json",
             "filters": ["request_id"],
         }

@@ -21,7 +21,7 @@ def _check(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
 
 
 def test_start_up_names_every_missing_required_setting() -> None:
-    result = _check({"DJANGO_SECRET_KEY": "x" * 50})
+    result = _check({"CDD_ENV": "prod", "DJANGO_SECRET_KEY": "x" * 50})
     assert result.returncode != 0
     message = result.stderr.strip().splitlines()[-1]
     assert message.startswith("cdd.env.MissingSettings: Missing required settings:")
@@ -35,6 +35,7 @@ def test_a_secret_can_come_from_a_file(tmp_path: Path) -> None:
     secret.write_text("from-a-file-" + "x" * 40)
     env = dict.fromkeys(REQUIRED[1:], "value")
     env["DJANGO_SECRET_KEY_FILE"] = str(secret)
+    env["CDD_ENV"] = "prod"
     result = _check(env)
     assert result.returncode == 0, result.stderr
 
@@ -64,3 +65,17 @@ def test_workers_name_their_sqs_queues_when_the_role_cannot_list_them() -> None:
     queues = json.loads(result.stdout)
     assert queues["cdd-prod-screening"] == {"url": "https://sqs.eu-west-1.amazonaws.com/123456789012/cdd-prod-screening"}
     assert set(queues) == {"cdd-prod-default", "cdd-prod-screening", "cdd-prod-documents"}
+
+
+def test_outside_local_a_missing_secret_key_is_named_too() -> None:
+    result = _check({"CDD_ENV": "dev"})
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY" in result.stderr.strip().splitlines()[-1]
+
+
+def test_a_developer_machine_needs_no_configuration(tmp_path: Path) -> None:
+    result = _check({"CDD_LOCAL_DIR": str(tmp_path)})
+    assert result.returncode == 0, result.stderr
+    key = tmp_path / "secret_key"
+    assert key.exists()
+    assert oct(key.stat().st_mode & 0o777) == "0o600"
