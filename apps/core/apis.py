@@ -8,6 +8,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.audit.actors import Actor
 from apps.core.diagnostics import diagnostic_ping_get, diagnostic_ping_send
 from apps.core.openapi import ERROR_RESPONSES
 from apps.core.roles import PLATFORM_ADMIN
@@ -28,7 +29,7 @@ class DiagnosticPingSendApi(APIView):
 
     @extend_schema(request=None, responses={202: PingOutputSerializer, **ERROR_RESPONSES}, tags=["platform"])
     def post(self, request: Request) -> Response:
-        ping = diagnostic_ping_send(sent_by=request.user.get_username())
+        ping = diagnostic_ping_send(actor=Actor.from_request(request))
         return Response(PingOutputSerializer(ping).data, status=202)
 
 

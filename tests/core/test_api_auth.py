@@ -109,3 +109,16 @@ def test_a_throttled_data_store_is_a_503_the_client_can_retry(aws: None, platfor
     assert response.status_code == 503
     assert response.json()["code"] == "unavailable"
     assert "retry" in response.json()["message"]
+
+
+def test_a_ping_is_audited_when_sent_and_when_executed(aws: None, platform_admin: Any, client_for: Any) -> None:
+    from apps.audit.models import AuditEvent
+    from apps.core.diagnostics import diagnostic_ping_execute
+
+    ping_id = client_for(platform_admin).post("/api/v1/diagnostics/ping").json()["ping_id"]
+    diagnostic_ping_execute(ping_id=ping_id, worker="w1")
+    diagnostic_ping_execute(ping_id=ping_id, worker="w2")  # a redelivered task changes nothing
+    events = list(AuditEvent.query(f"diagnostic#{ping_id}", AuditEvent.sk.startswith("E#")))
+    assert [e.action for e in events] == ["diagnostic.ping_sent", "diagnostic.ping_executed"]
+    assert events[0].actor["name"] == platform_admin.username
+    assert events[1].changes == {"worker": {"before": None, "after": "w1"}}
