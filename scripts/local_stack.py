@@ -53,6 +53,8 @@ def local_env(base_port: int, local_dir: Path = LOCAL, prefix: str = "local") ->
         "CDD_KMS_KEY_ID": f"alias/cdd-{prefix}",
         "CDD_QUEUE_PREFIX": f"{prefix}-",
         "CDD_SQS_WAIT_SECONDS": "1",
+        # As in AWS: screen against the list versions loaded into the stack (lists_load), not the bundle.
+        "CDD_SCREENING_LIST_SOURCE": "active",
         "PYTHONUNBUFFERED": "1",
     })
     return env

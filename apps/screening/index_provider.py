@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import hmac
 import logging
 import os
 import pickle
@@ -63,6 +64,11 @@ def _snapshot_key() -> str:
     return digest.hexdigest()[:20]
 
 
+def _cache_signature(payload: bytes) -> bytes:
+    """HMAC-SHA256 of a cache file's bytes under the installation's secret key (32 bytes)."""
+    return hmac.new(settings.SECRET_KEY.encode(), payload, hashlib.sha256).digest()
+
+
 def _snapshot_index() -> ScreeningIndex:
     from apps.screening.lists import SNAPSHOT_LISTS, snapshot_entities
 
@@ -72,9 +78,12 @@ def _snapshot_index() -> ScreeningIndex:
     cache_file = Path(cache_dir) / f"screening-index-{_snapshot_key()}.pickle" if cache_dir else None
     if cache_file is not None and cache_file.is_file():
         try:
-            with open(cache_file, "rb") as fh:
-                # our own file, written below from the bundled snapshot; never user input
-                index = pickle.load(fh)  # noqa: S301
+            blob = cache_file.read_bytes()
+            signature, payload = blob[:32], blob[32:]
+            if not hmac.compare_digest(signature, _cache_signature(payload)):
+                raise pickle.UnpicklingError("signature does not match (not written by this installation)")
+            # Signed with the installation's secret key by the code below, so only our own bytes are unpickled.
+            index = pickle.loads(payload)  # noqa: S301  # nosec B301
             if isinstance(index, MatchIndex):
                 return ScreeningIndex(index, "snapshot", versions, time.perf_counter() - started)
         except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError) as exc:
@@ -84,8 +93,9 @@ def _snapshot_index() -> ScreeningIndex:
         try:
             cache_file.parent.mkdir(parents=True, exist_ok=True)
             tmp = cache_file.with_suffix(f".{os.getpid()}.tmp")
+            payload = pickle.dumps(index, protocol=pickle.HIGHEST_PROTOCOL)
             with open(tmp, "wb") as fh:
-                pickle.dump(index, fh, protocol=pickle.HIGHEST_PROTOCOL)
+                fh.write(_cache_signature(payload) + payload)
             tmp.replace(cache_file)
         except OSError as exc:
             logger.warning("screening index cache %s not written (%s)", cache_file, exc)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core.management import call_command
@@ -162,3 +163,17 @@ def test_screen_file_runs_on_a_fresh_checkout_with_no_configuration_and_writes_o
     assert lines[0]["hits"][0]["list"] == "ofac_sdn"
     assert lines[1]["decision"] == "clear"
     assert "name" in json.dumps(lines[2]["error"])
+
+
+def test_a_tampered_index_cache_is_not_loaded(tmp_path: Path, settings: Any) -> None:
+    from apps.screening import index_provider
+
+    settings.CDD_SCREENING_INDEX_CACHE_DIR = str(tmp_path)
+    first = index_provider._snapshot_index()
+    cache = next(tmp_path.glob("screening-index-*.pickle"))
+    forged = bytearray(cache.read_bytes())
+    forged[-10] ^= 0xFF  # a changed byte in the pickled payload
+    cache.write_bytes(bytes(forged))
+    rebuilt = index_provider._snapshot_index()
+    assert rebuilt.index is not first.index
+    assert cache.read_bytes() != bytes(forged)  # rebuilt and re-signed

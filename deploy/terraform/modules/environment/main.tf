@@ -68,6 +68,10 @@ locals {
     CDD_QUEUE_PREFIX        = local.queue_prefix
     CDD_SQS_QUEUE_URL_BASE  = "https://sqs.${data.aws_region.current.region}.amazonaws.com/${data.aws_caller_identity.current.account_id}/"
     CDD_SCREENING_THRESHOLD = tostring(var.screening_threshold)
+
+    # Screen against the active list versions in DynamoDB/S3, not the snapshot bundled in the image.
+    CDD_SCREENING_LIST_SOURCE = "active"
+
     CDD_ADMIN_ALLOWED_CIDRS = join(",", var.admin_allowed_cidrs)
     CDD_SERVICE_NAMESPACE   = local.namespace
     CDD_LOCAL_DIR           = "/tmp/cdd"
