@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 import pytest
@@ -73,5 +73,6 @@ def recorded(aws: None) -> Callable[..., list[AuditEvent]]:
 
 @pytest.fixture
 def tomorrow() -> datetime:
-    """'Now' for writing today's digest as if the day were over."""
-    return datetime.now(tz=UTC) + timedelta(days=1)
+    """'Now' for writing today's digest as if the day were over: 01:00 tomorrow, well past the grace
+    period whatever the time of day the test runs at."""
+    return datetime.combine(datetime.now(tz=UTC).date() + timedelta(days=1), time(1), tzinfo=UTC)

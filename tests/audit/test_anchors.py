@@ -9,7 +9,13 @@ import pytest
 from botocore.exceptions import ClientError
 from django.conf import settings
 
-from apps.audit.anchors import anchor_document_check, audit_anchor_get, audit_digest_write, digest_of_digests
+from apps.audit.anchors import (
+    DIGEST_GRACE,
+    anchor_document_check,
+    audit_anchor_get,
+    audit_digest_write,
+    digest_of_digests,
+)
 from apps.audit.tasks import audit_daily_digest
 from apps.core import aws as core_aws
 from apps.core.errors import ValidationFailed
@@ -80,8 +86,9 @@ def test_each_digest_names_the_digest_of_the_day_before(aws: None, tomorrow: dat
 def test_beat_runs_the_digest_task_which_catches_up_missing_days(aws: None) -> None:
     entry = settings.CELERY_BEAT_SCHEDULE["audit.daily_digest"]
     assert entry["task"] == "audit.daily_digest" and "audit.daily_digest" in app.tasks
-    yesterday = datetime.now(tz=UTC).date() - timedelta(days=1)
+    # The last finished day: yesterday, unless the grace period after midnight is still running.
+    last_finished = (datetime.now(tz=UTC) - DIGEST_GRACE).date() - timedelta(days=1)
 
     written = audit_daily_digest()
-    assert len(written) == 3 and audit_anchor_get(day=yesterday) is not None
+    assert len(written) == 3 and audit_anchor_get(day=last_finished) is not None
     assert audit_daily_digest() == []  # nothing left to do

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
@@ -79,7 +79,7 @@ def test_a_time_range_export_holds_only_that_range_and_carries_the_anchors(
 
 
 def test_an_export_matches_the_anchor_of_its_days(history: list[AuditEvent], tmp_path: Path) -> None:
-    tomorrow = datetime.now(tz=UTC) + timedelta(days=1)
+    tomorrow = datetime.combine(datetime.now(tz=UTC).date() + timedelta(days=1), time(1), tzinfo=UTC)
     anchor = audit_digest_write(day=datetime.now(tz=UTC).date(), now=tomorrow)
     export = audit_export_create(actor=AUDITOR, object_type="customer", object_id="C1")
     # The digest was written "tomorrow"; the export sees it only once today is over, so add it as it would.
