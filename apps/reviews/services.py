@@ -125,7 +125,8 @@ def _decide_checks(*, case: Case, reviewer: Actor, rationale: str) -> None:
         reviewer.user_id is not None and case.submitted_by == f"user:{reviewer.user_id}"
     ):
         raise FourEyesViolation("You submitted this case; another reviewer must decide it (four-eyes).")
-    if case.requires_senior and SENIOR_REVIEWER not in reviewer.roles:
+    # The customer's risk may have been rated high since the case was opened: look again.
+    if (case.requires_senior or _customer_is_high_risk(case.customer_id)) and SENIOR_REVIEWER not in reviewer.roles:
         raise Forbidden("This case is high risk: a senior reviewer must decide it.")
     if not rationale.strip():
         raise ValidationFailed("A rationale is required.", errors={"rationale": ["say why you decided so"]})

@@ -154,3 +154,20 @@ def test_a_platform_admin_does_not_see_case_pages(aws: None, platform_admin: Any
     browser = Client()
     browser.force_login(platform_admin)
     assert browser.get("/admin/domain/cases/").status_code == 403
+
+
+def test_a_customer_rated_high_risk_after_the_case_opened_needs_a_senior_reviewer(
+        aws: None, analyst: Any, reviewer: Any) -> None:
+    from apps.customers.services import customer_create, customer_risk_set
+
+    actor = Actor.system("tests")
+    customer = customer_create(actor=actor, integration="tests", data={
+        "customer_type": "legal_entity", "legal_name": "Harbour Shipping Ltd", "registration_number": "0123",
+        "jurisdiction": "GB"})
+    case = services.case_get(case_id=f"onboarding-{customer.customer_id}")  # opened by the customers service
+    assert case.requires_senior is False
+    services.case_submit(case_id=case.case_id, analyst=Actor.from_user(analyst), summary="done")
+    customer_risk_set(customer_id=customer.customer_id, risk_rating="high", cdd_level="enhanced",
+                      next_review_date=None, actor=actor, reason="adverse media")
+    with pytest.raises(Forbidden, match="senior reviewer"):
+        services.case_approve(case_id=case.case_id, reviewer=Actor.from_user(reviewer), rationale="ok")
