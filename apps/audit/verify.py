@@ -332,6 +332,7 @@ def audit_trail_verify(*, since: date | None = None, chain: str | None = None, t
             days.add(day)
             chains.update(event.pk for event in audit_day_events(day=day))
     else:
+        # The whole trail: only `manage.py audit_verify` with no --since/--object gets here (an offline job).
         for item in progress(AuditEvent.scan(page_size=1000), desc="scanning", unit="item"):
             chains.add(item.pk)
             if item.day:

@@ -29,7 +29,6 @@ SCOPES: dict[str, str] = {
     "documents:read": "List documents and get download links.",
     "documents:write": "Upload documents and change their status.",
     "cases:read": "Read cases and their decisions.",
-    "audit:read": "Read the audit trail.",
     "tasks:write": "Send diagnostic tasks to the workers.",
 }
 

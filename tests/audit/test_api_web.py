@@ -109,7 +109,7 @@ def test_only_auditors_read_the_trail(history: list[AuditEvent], analyst: Any, r
     assert APIClient().get(TIMELINE).status_code == 401
     for user in (analyst, reviewer):
         assert client_for(user).get(TIMELINE).status_code == 403
-    refused = api.get(TIMELINE)  # a full-scope integration key, audit:read included
+    refused = api.get(TIMELINE)  # a full-scope integration key
     assert refused.status_code == 403 and refused.json()["message"] == "API keys cannot use this endpoint."
     assert api.post("/api/v1/audit/exports", {"object_type": "customer", "object_id": "C1"},
                     format="json").status_code == 403
