@@ -33,6 +33,16 @@ def _customer_summary(customer_id: str) -> dict[str, Any] | None:
             "status": customer.status, "risk_rating": customer.risk_rating, "cdd_level": customer.cdd_level}
 
 
+def _checklist(customer_id: str) -> list[Any]:
+    """The documents the customer's CDD level requires, and which are verified (the case's checklist)."""
+    try:
+        from apps.documents.selectors import document_checklist
+
+        return list(document_checklist(customer_id=customer_id))
+    except DomainError:
+        return []
+
+
 @role_required(*READERS)
 def case_queue_view(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "submitted")
@@ -52,6 +62,7 @@ def case_detail_view(request: HttpRequest, case_id: str) -> HttpResponse:
     roles = user_roles(request.user)
     return render(request, "reviews/case.html", {
         "case": case, "customer": _customer_summary(case.customer_id), "timeline": timeline,
+        "checklist": _checklist(case.customer_id),
         "can_submit": ANALYST in roles and case.status == "open",
         "can_decide": bool({REVIEWER, SENIOR_REVIEWER} & roles) and case.status == "submitted",
     })

@@ -171,3 +171,24 @@ def test_a_customer_rated_high_risk_after_the_case_opened_needs_a_senior_reviewe
                       next_review_date=None, actor=actor, reason="adverse media")
     with pytest.raises(Forbidden, match="senior reviewer"):
         services.case_approve(case_id=case.case_id, reviewer=Actor.from_user(reviewer), rationale="ok")
+
+
+def test_the_case_page_shows_the_customers_document_checklist(aws: None, reviewer: Any) -> None:
+    from apps.customers.services import customer_create
+    from apps.documents.selectors import document_checklist
+
+    customer = customer_create(actor=Actor.system("tests"), integration="tests", data={
+        "customer_type": "individual", "legal_name": "Ada Lovelace", "date_of_birth": "1984-03-17",
+        "nationalities": ["GB"], "country_of_residence": "GB"})
+    from django.core.management import call_command
+
+    call_command("document_requirements_load", verbosity=0)
+    expected = document_checklist(customer_id=customer.customer_id)
+    assert expected  # the default requirements apply to an individual
+    browser = Client()
+    browser.force_login(reviewer)
+    page = browser.get(f"/cases/onboarding-{customer.customer_id}/").content.decode()
+    assert "Document checklist" in page
+    for item in expected:
+        assert item.label in page
+    assert "missing" in page  # nothing has been verified yet
