@@ -566,3 +566,9 @@ def test_the_shared_state_bucket_and_image_repository_use_a_customer_key_and_imm
     assert repo["image_tag_mutability"] == "IMMUTABLE"
     assert first(repo["image_scanning_configuration"])["scan_on_push"] is True
     assert first(repo["encryption_configuration"]) == {"encryption_type": "KMS", "kms_key": "${aws_kms_key.shared.arn}"}
+
+
+def test_services_screen_against_active_list_versions_that_beat_refreshes():
+    app_environment = module("environment").locals["app_environment"]
+    assert app_environment["CDD_SCREENING_LIST_SOURCE"] == "active"
+    assert app_environment["CDD_LISTS_REFRESH_ENABLED"] == "true"

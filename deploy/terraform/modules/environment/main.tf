@@ -71,6 +71,8 @@ locals {
 
     # Screen against the active list versions in DynamoDB/S3, not the snapshot bundled in the image.
     CDD_SCREENING_LIST_SOURCE = "active"
+    # Beat fetches each list from its official URL on its schedule (through the NAT gateway).
+    CDD_LISTS_REFRESH_ENABLED = "true"
 
     CDD_ADMIN_ALLOWED_CIDRS = join(",", var.admin_allowed_cidrs)
     CDD_SERVICE_NAMESPACE   = local.namespace
