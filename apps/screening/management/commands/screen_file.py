@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import csv
-import json
 import os
-import sys
 import time
 from pathlib import Path
 from typing import IO, Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError, CommandParser, OutputWrapper
-from tqdm import tqdm
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from apps.screening.batch import BatchInputError, screen_stream
+from apps.screening.batch import screen_stream
 from apps.screening.index_provider import LIST_SOURCES, screening_index_get
+from apps.screening.management.jsonl import jsonl_write
 from apps.screening.matching import ALGORITHM_VERSION
 
 
@@ -83,49 +80,15 @@ class Command(BaseCommand):
             f"({', '.join(f'{k}={v}' for k, v in current.versions)}), {ALGORITHM_VERSION}, "
             f"threshold {threshold}, ready in {time.perf_counter() - started:.1f}s"
         )
-        try:
-            out: IO[str] | OutputWrapper = (
-                open(options["output"], "w", encoding="utf-8")  # noqa: SIM115 - closed below
-                if options["output"]
-                else self.stdout
-            )
-        except OSError as exc:
-            raise CommandError(f"cannot write {options['output']}: {exc.strerror}; check the path.") from exc
         counts = {"alert": 0, "clear": 0, "error": 0}
         screening_started = time.perf_counter()
-        try:
-            with open_input(path) as fh:
-                results = screen_stream(
-                    fh, index=current.index, threshold=threshold, workers=max(1, options["workers"])
-                )
-                bar = tqdm(
-                    results,
-                    total=total,
-                    unit="row",
-                    file=sys.stderr,
-                    disable=options["no_progress"] or None,
-                    desc="screening",
-                )
-                for result in bar:
-                    out.write(json.dumps(result, ensure_ascii=False) + "\n")  # OutputWrapper: no 2nd \n
-                    if "error" in result:
-                        counts["error"] += 1
-                        self.stderr.write(
-                            f"row {result['id'] or '?'} (line {result['error']['line']}): {result['error']['message']}"
-                        )
-                    else:
-                        counts[result["decision"]] += 1
-        except BatchInputError as exc:
-            raise CommandError(f"{path}: {exc}") from exc
-        except csv.Error as exc:
-            raise CommandError(f"{path}: malformed CSV ({exc}); fix the file and retry.") from exc
-        except UnicodeDecodeError as exc:
-            raise CommandError(
-                f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start}); save the file as UTF-8 CSV and retry."
-            ) from exc
-        finally:
-            if out is not self.stdout:
-                out.close()
+        workers = max(1, options["workers"])
+        for result in jsonl_write(
+            self, path=path, output=options["output"], open_input=open_input, total=total, unit="row",
+            desc="screening", no_progress=options["no_progress"],
+            stream=lambda fh: screen_stream(fh, index=current.index, threshold=threshold, workers=workers),
+        ):
+            counts["error" if "error" in result else result["decision"]] += 1
         done, seconds = sum(counts.values()), time.perf_counter() - screening_started
         self.stderr.write(
             f"{done:,} rows: {counts['alert']:,} alert, {counts['clear']:,} clear, {counts['error']:,} refused "

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import csv
-import json
-import sys
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError, CommandParser, OutputWrapper
-from tqdm import tqdm
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from apps.screening.batch import PAIR_SCHEMAS, BatchInputError, pairs_stream
+from apps.screening.batch import PAIR_SCHEMAS, pairs_stream
 from apps.screening.management.commands.screen_file import count_data_lines, open_input
+from apps.screening.management.jsonl import jsonl_write
 
 
 class Command(BaseCommand):
@@ -43,44 +40,14 @@ class Command(BaseCommand):
             raise CommandError(f"--threshold must be between 0 and 1 (got {threshold}).")
         path: Path = options["input"]
         total = count_data_lines(path) if path.is_file() else 0
-        try:
-            out: IO[str] | OutputWrapper = (
-                open(options["output"], "w", encoding="utf-8")  # noqa: SIM115 - closed below
-                if options["output"]
-                else self.stdout
-            )
-        except OSError as exc:
-            raise CommandError(f"cannot write {options['output']}: {exc.strerror}; check the path.") from exc
         errors = rows = 0
-        try:
-            with open_input(path) as fh:
-                bar = tqdm(
-                    pairs_stream(fh, threshold=threshold),
-                    total=total,
-                    unit="pair",
-                    file=sys.stderr,
-                    disable=options["no_progress"] or None,
-                    desc="pairs",
-                )
-                for result in bar:
-                    rows += 1
-                    out.write(json.dumps(result, ensure_ascii=False) + "\n")  # OutputWrapper: no 2nd \n
-                    if "error" in result:
-                        errors += 1
-                        self.stderr.write(
-                            f"row {result['id'] or '?'} (line {result['error']['line']}): {result['error']['message']}"
-                        )
-        except BatchInputError as exc:
-            raise CommandError(f"{path}: {exc}") from exc
-        except csv.Error as exc:
-            raise CommandError(f"{path}: malformed CSV ({exc}); fix the file and retry.") from exc
-        except UnicodeDecodeError as exc:
-            raise CommandError(
-                f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start}); save the file as UTF-8 CSV and retry."
-            ) from exc
-        finally:
-            if out is not self.stdout:
-                out.close()
+        for result in jsonl_write(
+            self, path=path, output=options["output"], open_input=open_input, total=total, unit="pair",
+            desc="pairs", no_progress=options["no_progress"],
+            stream=lambda fh: pairs_stream(fh, threshold=threshold),
+        ):
+            rows += 1
+            errors += "error" in result
         self.stderr.write(
             f"{rows:,} pairs, {errors:,} refused" + (f"; written to {options['output']}" if options["output"] else "")
         )
