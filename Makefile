@@ -17,9 +17,11 @@ $(STAMP): requirements/dev.txt requirements/base.txt
 	@$(PYTHON313) -c 'import sys; assert sys.version_info[:2] == (3, 13), sys.version' || \
 	  { echo "Python 3.13 is needed (pyenv install 3.13, or put python3.13 on PATH)."; exit 1; }
 	test -x $(PY) || $(PYTHON313) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements/dev.txt
+	@echo "Installing the pinned lock (requirements/dev.txt) into $(VENV): wheels only, nothing is compiled…"
+	$(PY) -m pip install --disable-pip-version-check --progress-bar on "$$(grep -E '^uv==' requirements/dev.txt)"
+	$(VENV)/bin/uv pip sync --python $(PY) --only-binary :all: requirements/dev.txt
 	touch $(STAMP)
+	@echo "$(VENV) is ready."
 
 venv: $(STAMP) ## Create .venv with Python 3.13 and install the lock
 
@@ -54,9 +56,8 @@ reset: ## Wipe local data (.local/: identity database, saved DynamoDB/S3 state, 
 	rm -rf .local
 
 lock: ## Recompile requirements/*.txt from requirements/*.in (needs network to PyPI)
-	$(PY) -m pip install --quiet uv
-	$(VENV)/bin/uv pip compile --python-version 3.13 requirements/base.in -o requirements/base.txt
-	$(VENV)/bin/uv pip compile --python-version 3.13 requirements/dev.in -o requirements/dev.txt
+	$(VENV)/bin/uv pip compile --python-version 3.13 --override requirements/overrides.txt requirements/base.in -o requirements/base.txt
+	$(VENV)/bin/uv pip compile --python-version 3.13 --override requirements/overrides.txt requirements/dev.in -o requirements/dev.txt
 
 clean: ## Remove caches and collected static files (keeps .local and .venv)
 	rm -rf staticfiles .pytest_cache .mypy_cache .ruff_cache

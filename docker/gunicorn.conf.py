@@ -14,6 +14,10 @@ tunes per service comes from environment variables set in the ECS task definitio
     PORT                          listening port (default 8000)
 
 Access logs are one JSON object per line on stdout, error logs go to stderr.
+
+Request limits (docs/api.md, "Limits"): a request line (method, path and query) of at most
+8,190 bytes (414 otherwise), at most 100 header fields of at most 8,190 bytes each (431). gunicorn
+answers these before Django sees the request; its answers are JSON here, like every API error.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import datetime as _dt
 import json
 import os
 
+import gunicorn.util
 from gunicorn.glogging import Logger
 
 
@@ -67,6 +72,30 @@ class JsonAccessLogger(Logger):
             self.exception("could not write the access log record")
 
 
+_ERROR_CODES = {400: "bad_request", 403: "forbidden", 414: "request_line_too_long",
+                431: "request_headers_too_large", 417: "expectation_failed", 501: "not_implemented",
+                500: "server_error"}
+_ERROR_MESSAGES = {
+    414: "The request line (method, path and query) is longer than 8,190 bytes; send fewer or shorter parameters.",
+    431: "The request's headers are too large (at most 100 fields of at most 8,190 bytes each).",
+}
+
+
+def json_write_error(sock, status_int, reason, mesg):
+    """gunicorn's own error answer (before the application runs) in the API's JSON error format."""
+    body = json.dumps({
+        "code": _ERROR_CODES.get(status_int, "bad_request"),
+        "message": _ERROR_MESSAGES.get(status_int) or f"{reason}: {mesg}".rstrip(": "),
+        "request_id": None,
+    }).encode()
+    head = (f"HTTP/1.1 {status_int} {reason}\r\nConnection: close\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n").encode("latin1")
+    gunicorn.util.write_nonblock(sock, head + body)
+
+
+# The workers call gunicorn.util.write_error for requests gunicorn itself refuses (HTML by default).
+gunicorn.util.write_error = json_write_error
+
 bind = f"0.0.0.0:{_int('PORT', 8000)}"
 worker_class = "gthread"
 workers = _int("GUNICORN_WORKERS", 2)
@@ -80,6 +109,8 @@ worker_tmp_dir = os.environ.get("GUNICORN_WORKER_TMP_DIR", "/tmp")  # noqa: S108
 max_requests = _int("GUNICORN_MAX_REQUESTS", 2000)
 max_requests_jitter = _int("GUNICORN_MAX_REQUESTS_JITTER", 200)
 limit_request_line = 8190
+limit_request_fields = 100
+limit_request_field_size = 8190
 accesslog = "-"
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")

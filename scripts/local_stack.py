@@ -23,6 +23,9 @@ ROOT = Path(__file__).resolve().parent.parent
 LOCAL = ROOT / ".local"
 PY = sys.executable
 SAVE_EVERY_SECONDS = 60
+# A crashed service (worker, beat, api, web, admin) is started again, unless it keeps crashing.
+MAX_RESTARTS = 5
+RESTART_WINDOW_SECONDS = 120
 
 
 def local_env(base_port: int, local_dir: Path = LOCAL, prefix: str = "local") -> dict[str, str]:
@@ -60,6 +63,24 @@ def local_env(base_port: int, local_dir: Path = LOCAL, prefix: str = "local") ->
     return env
 
 
+def moto_command(port: int) -> list[str]:
+    """moto with DynamoDB requests serialised and S3 version ids kept across restarts."""
+    return [PY, str(ROOT / "scripts" / "moto_server.py"), "--host", "127.0.0.1", "--port", str(port)]
+
+
+def service_commands(ports: dict[str, int], workers: int = 2, concurrency: int = 2) -> dict[str, list[str]]:
+    """The command of each platform process, as `make run` and the integration tier start them."""
+    commands = {
+        service: [PY, "-m", "gunicorn", "cdd.wsgi:application", "--config", str(ROOT / "docker" / "gunicorn.conf.py"),
+                  "--bind", f"127.0.0.1:{ports[service]}", "--workers", str(workers), "--threads", "4",
+                  "--access-logfile", "-", "--timeout", "60"]
+        for service in ("api", "web", "admin")
+    }
+    commands["worker"] = [PY, "-m", "celery", "-A", "cdd", "worker", "-Q", "default,screening,documents",
+                          "--concurrency", str(concurrency), "--loglevel", "INFO"]
+    return commands
+
+
 def wait_for_port(port: int, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -93,23 +114,26 @@ def main() -> int:
         raise SystemExit(f"Ports already in use: {', '.join(busy)}. Stop what uses them, or pass --port N.")
 
     env = local_env(args.port)
-    children: list[subprocess.Popen[bytes]] = []
+    children: dict[str, subprocess.Popen[bytes]] = {}
+    commands: dict[str, tuple[list[str], dict[str, str]]] = {}
+    restarts: dict[str, list[float]] = {}
 
     def start(name: str, cmd: list[str], extra: dict[str, str] | None = None) -> None:
         child_env = dict(env, **(extra or {}))
+        commands[name] = (cmd, child_env)
         log = open(LOCAL / f"{name}.log", "ab")  # noqa: SIM115 - kept open for the child's lifetime
-        children.append(subprocess.Popen(cmd, cwd=ROOT, env=child_env, stdout=log, stderr=subprocess.STDOUT,
-                                         start_new_session=True))
-        print(f"  started {name:<7} (log: .local/{name}.log)")
+        children[name] = subprocess.Popen(cmd, cwd=ROOT, env=child_env, stdout=log, stderr=subprocess.STDOUT,
+                                          start_new_session=True)
+        print(f"  started {name:<7} (log: .local/{name}.log)", flush=True)
 
     def stop(*_: object) -> None:
         print("\nStopping: saving local state…", flush=True)
         subprocess.run([PY, "manage.py", "local_state", "save"], cwd=ROOT, env=env, check=False)
-        for child in reversed(children):
+        for child in reversed(children.values()):
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(child.pid, signal.SIGTERM)
         deadline = time.monotonic() + 10
-        for child in children:
+        for child in children.values():
             try:
                 child.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
@@ -121,23 +145,20 @@ def main() -> int:
     signal.signal(signal.SIGTERM, stop)
 
     print("Starting the local AWS stack (moto: DynamoDB, S3, KMS, SQS)…")
-    start("moto", [PY, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(args.port)])
+    start("moto", moto_command(args.port))
     wait_for_port(args.port)
     print("Preparing identity database, AWS resources, tables and demo data…")
     manage(env, "migrate", "--noinput", "-v", "0")
     manage(env, "aws_bootstrap")
     manage(env, "local_state", "load")
-    manage(env, "lists_load", "--from-snapshot")  # the bundled sanctions lists; unchanged lists are skipped
+    # The bundled sanctions lists seed a list that has no version; one loaded by hand stays active.
+    manage(env, "lists_load", "--from-snapshot", "--only-missing")
     manage(env, "collectstatic", "--noinput", "-v", "0")
     demo = ["demo_setup"] + (["--no-data"] if args.no_demo_data else [])
     manage(env, *demo)
 
-    for service in ("api", "web", "admin"):
-        start(service, [PY, "-m", "gunicorn", "cdd.wsgi:application", "--bind", f"127.0.0.1:{ports[service]}",
-                        "--workers", "2", "--threads", "4", "--access-logfile", "-", "--timeout", "60"],
-              {"CDD_SERVICE": service})
-    start("worker", [PY, "-m", "celery", "-A", "cdd", "worker", "-Q", "default,screening,documents",
-                     "--concurrency", "2", "--loglevel", "INFO"], {"CDD_SERVICE": "worker"})
+    for name, command in service_commands(ports).items():
+        start(name, command, {"CDD_SERVICE": name})
     start("beat", [PY, "-m", "celery", "-A", "cdd", "beat", "--loglevel", "INFO",
                    "--schedule", str(LOCAL / "celerybeat-schedule")], {"CDD_SERVICE": "beat"})
     for service in ("api", "web", "admin"):
@@ -156,11 +177,25 @@ Press Ctrl-C to stop everything.""", flush=True)
     last_save = time.monotonic()
     while True:
         time.sleep(1)
-        for child in children:
-            if child.poll() is not None:
-                print(f"A process exited unexpectedly (exit {child.returncode}): {' '.join(map(str, child.args))}. "
-                      "See its log in .local/.", flush=True)
+        for name, child in list(children.items()):
+            if child.poll() is None:
+                continue
+            if name == "moto":
+                # moto holds the local AWS data in memory: what was not saved yet is gone with it.
+                print(f"The moto server exited (exit {child.returncode}); see .local/moto.log. Stopping the stack; "
+                      "data saved up to the last minute is loaded again by the next `make run`.", flush=True)
                 stop()
+            recent = [t for t in restarts.get(name, []) if time.monotonic() - t < RESTART_WINDOW_SECONDS]
+            if len(recent) >= MAX_RESTARTS:
+                print(f"{name} exited {len(recent)} times in {RESTART_WINDOW_SECONDS}s (last exit "
+                      f"{child.returncode}); see .local/{name}.log. Left stopped; the rest keeps running. "
+                      "Fix the cause and restart `make run`.", flush=True)
+                del children[name]
+                continue
+            restarts[name] = [*recent, time.monotonic()]
+            print(f"{name} exited unexpectedly (exit {child.returncode}); restarting it (see .local/{name}.log).",
+                  flush=True)
+            start(name, *commands[name])
         if time.monotonic() - last_save > SAVE_EVERY_SECONDS:
             subprocess.run([PY, "manage.py", "local_state", "save"], cwd=ROOT, env=env, check=False,
                            stdout=subprocess.DEVNULL)

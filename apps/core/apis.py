@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.urls import reverse
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -41,3 +43,42 @@ class DiagnosticPingDetailApi(APIView):
                               **ERROR_RESPONSES}, tags=["platform"])
     def get(self, request: Request, ping_id: str) -> Response:
         return Response(PingOutputSerializer(diagnostic_ping_get(ping_id=ping_id)).data)
+
+
+class ApiIndexApi(APIView):
+    """The API's front door: what it is, where its schema and docs are, and how to authenticate."""
+
+    public = True
+    authentication_classes: list[type] = []
+
+    class OutputSerializer(serializers.Serializer):
+        name = serializers.CharField()
+        version = serializers.CharField()
+        authentication = serializers.CharField()
+        links = serializers.DictField(child=serializers.CharField())
+
+    @extend_schema(responses={200: OutputSerializer}, tags=["platform"], auth=[])
+    def get(self, request: Request) -> Response:
+        base = request.build_absolute_uri("/").rstrip("/")
+
+        def link(path: str) -> str:  # kept verbatim: "{customer_id}" is a URI template, not to be escaped
+            return base + path
+
+        return Response(self.OutputSerializer({
+            "name": settings.SPECTACULAR_SETTINGS["TITLE"],
+            "version": settings.SPECTACULAR_SETTINGS["VERSION"],
+            "authentication": "Send 'Authorization: Api-Key <key>' (a platform admin issues keys) or use a "
+                              "signed-in session. Errors are JSON: {code, message, errors, request_id}.",
+            "links": {
+                "schema": link(reverse("schema")),
+                "docs": link(reverse("swagger-ui")),
+                "customers": link("/api/v1/customers"),
+                "customer": link("/api/v1/customers/{customer_id}"),
+                "customer_documents": link("/api/v1/customers/{customer_id}/documents"),
+                "screening_search": link("/api/v1/screening/search"),
+                "cases": link("/api/v1/cases"),
+                "audit_exports": link("/api/v1/audit/exports"),
+                "health": link("/healthz"),
+                "readiness": link("/readyz"),
+            },
+        }).data)

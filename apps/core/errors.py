@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, TooManyFieldsSent
 from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
@@ -134,6 +136,14 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     if not isinstance(exc, DomainError) and storage_unavailable(exc):
         logger.warning("storage unavailable: %s", exc)
         exc = ServiceUnavailable("The data store did not answer in time; retry the request in a few seconds.")
+    if isinstance(exc, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE or 0
+        exc = PayloadTooLarge(f"The request body is larger than the API accepts ({limit:,} bytes). Send less data "
+                              "per request; documents are uploaded through their own upload endpoint.")
+    elif isinstance(exc, TooManyFieldsSent):
+        exc = PayloadTooLarge("The request has more fields than the API accepts; send fewer per request.")
+    elif isinstance(exc, SuspiciousOperation):
+        exc = ValidationFailed("The request is malformed and was refused.", code="bad_request")
     if isinstance(exc, DomainError):
         return Response(error_body(code=exc.code, message=exc.message, errors=exc.errors), status=exc.status)
     if isinstance(exc, Http404):

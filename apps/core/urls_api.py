@@ -2,9 +2,10 @@
 
 from django.urls import path
 
-from apps.core.apis import DiagnosticPingDetailApi, DiagnosticPingSendApi
+from apps.core.apis import ApiIndexApi, DiagnosticPingDetailApi, DiagnosticPingSendApi
 
 urlpatterns = [
+    path("", ApiIndexApi.as_view(), name="api-index"),
     path("diagnostics/ping", DiagnosticPingSendApi.as_view(), name="diagnostic-ping-send"),
     path("diagnostics/ping/<str:ping_id>", DiagnosticPingDetailApi.as_view(), name="diagnostic-ping-detail"),
 ]

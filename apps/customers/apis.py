@@ -18,15 +18,16 @@ from typing import Any
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers
-from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.audit.actors import Actor
 from apps.core.errors import Conflict, PreconditionRequired, ValidationFailed
+from apps.core.fields import StrictFloatField
 from apps.core.models import ApiKey
 from apps.core.openapi import ERROR_RESPONSES, error
+from apps.core.parsers import JSONParser
 from apps.core.roles import ANALYST, AUDITOR, REVIEWER, SENIOR_REVIEWER
 from apps.customers import selectors, services
 from apps.customers.countries import COUNTRIES
@@ -501,7 +502,7 @@ class RelatedPartyAddInputSerializer(StrictSerializer):
     country_of_residence = CountryField(required=False, allow_null=True)
     registration_number = serializers.CharField(max_length=100, required=False, allow_null=True)
     jurisdiction = CountryField(required=False, allow_null=True)
-    ownership_percentage = serializers.FloatField(min_value=0, max_value=100, required=False, allow_null=True)
+    ownership_percentage = StrictFloatField(min_value=0, max_value=100, required=False, allow_null=True)
     parent_party_id = serializers.CharField(
         max_length=40, required=False, allow_null=True,
         help_text="Set when this party holds a share of another (entity) party of the same customer.",

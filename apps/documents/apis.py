@@ -21,6 +21,7 @@ from rest_framework.views import APIView
 from apps.audit.actors import Actor
 from apps.audit.services import mask_value
 from apps.core.errors import PayloadTooLarge
+from apps.core.fields import StrictIntegerField
 from apps.core.openapi import ERROR_RESPONSES, error
 from apps.core.roles import ANALYST, REVIEWER, SENIOR_REVIEWER
 from apps.documents import selectors, services
@@ -182,7 +183,7 @@ class DocumentUploadStartApi(APIView):
 
     class InputSerializer(DocumentMetaInputSerializer):
         filename = serializers.CharField(max_length=200, required=False, allow_null=True)
-        size = serializers.IntegerField(min_value=1)
+        size = StrictIntegerField(min_value=1)
         sha256 = serializers.RegexField(r"^[0-9a-fA-F]{64}$",
                                         error_messages={"invalid": "64 hexadecimal characters (SHA-256)."})
 
@@ -225,8 +226,8 @@ class DocumentUploadCompleteApi(APIView):
 
 
 class _StatusInputSerializer(serializers.Serializer):
-    version = serializers.IntegerField(required=False, min_value=1,
-                                       help_text="The version you saw; a different current version gives 412.")
+    version = StrictIntegerField(required=False, min_value=1,
+                                 help_text="The version you saw; a different current version gives 412.")
 
 
 class DocumentVerifyApi(APIView):

@@ -10,6 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.core.fields import StrictFloatField, StrictIntegerField
 from apps.core.openapi import ERROR_RESPONSES
 from apps.core.roles import ANALYST, REVIEWER, SENIOR_REVIEWER
 from apps.screening.batch import MAX_NAME_LENGTH, PAIR_SCHEMAS
@@ -37,10 +38,10 @@ class ScreeningSearchApi(APIView):
             max_length=100,
             help_text="ISO 3166-1 alpha-2 code (either case) or a country name",
         )
-        threshold = serializers.FloatField(
+        threshold = StrictFloatField(
             required=False, min_value=0.0, max_value=1.0, help_text="default: CDD_SCREENING_THRESHOLD"
         )
-        limit = serializers.IntegerField(required=False, min_value=1, max_value=100, default=10)
+        limit = StrictIntegerField(required=False, min_value=1, max_value=100, default=10)
 
     class OutputSerializer(serializers.Serializer):
         class HitSerializer(serializers.Serializer):
@@ -101,7 +102,7 @@ class ScreeningCompareApi(APIView):
         schema = serializers.ChoiceField(
             choices=PAIR_SCHEMAS, required=False, default="LegalEntity", help_text="followthemoney schema"
         )
-        threshold = serializers.FloatField(
+        threshold = StrictFloatField(
             required=False, min_value=0.0, max_value=1.0, help_text="default: CDD_SCREENING_THRESHOLD"
         )
 

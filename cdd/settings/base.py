@@ -131,9 +131,15 @@ STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 
 # --- AWS ---------------------------------------------------------------------------
-# Credentials come from the task role in AWS; locally the moto endpoint takes any.
+# Credentials come from the task role in AWS. Locally (CDD_ENV=local) every AWS client of the
+# process goes to the local stack's moto server, whatever the shell has configured: see cdd.local_aws.
 AWS_REGION = env("AWS_REGION", "eu-west-1")
-AWS_ENDPOINT_URL = env("AWS_ENDPOINT_URL", None)  # moto server locally; unset in AWS
+CDD_LOCAL_PORT = env("CDD_LOCAL_PORT", 4566, cast=int)
+AWS_ENDPOINT_URL = env("AWS_ENDPOINT_URL", f"http://127.0.0.1:{CDD_LOCAL_PORT}" if IS_LOCAL else None)
+if IS_LOCAL:
+    from cdd.local_aws import confine_to_local_stack
+
+    confine_to_local_stack(AWS_ENDPOINT_URL, env("CDD_LOCAL_AWS_HOSTS", "", cast=to_list))
 CDD_TABLE_PREFIX = env("CDD_TABLE_PREFIX", "local" if IS_LOCAL else REQUIRED)
 CDD_DOCUMENTS_BUCKET = env("CDD_DOCUMENTS_BUCKET", "local-cdd-documents" if IS_LOCAL else REQUIRED)
 CDD_LISTS_BUCKET = env("CDD_LISTS_BUCKET", "local-cdd-lists" if IS_LOCAL else REQUIRED)
@@ -206,7 +212,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["apps.core.auth.RoleScopePermission"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        "apps.core.parsers.JSONParser",
         "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_SCHEMA_CLASS": "apps.core.openapi.CddAutoSchema",

@@ -91,7 +91,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
                                            stderr=subprocess.STDOUT, start_new_session=True)
 
     try:
-        start("moto", [PY, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(ports["moto"])])
+        start("moto", local_stack.moto_command(ports["moto"]))
         _wait_http(f"http://127.0.0.1:{ports['moto']}/moto-api/")
         stack = Stack(env=env, urls={k: f"http://127.0.0.1:{p}" for k, p in ports.items()}, api_key="",
                       passwords={}, local_dir=local_dir, processes=processes)
@@ -103,11 +103,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         for line in (local_dir / "demo-users.txt").read_text().splitlines():
             username, password, *_ = line.split()
             stack.passwords[username] = password
-        for service in ("api", "web", "admin"):
-            start(service, [PY, "-m", "gunicorn", "cdd.wsgi:application", "--bind", f"127.0.0.1:{ports[service]}",
-                            "--workers", "1", "--threads", "4", "--timeout", "60"], {"CDD_SERVICE": service})
-        start("worker", [PY, "-m", "celery", "-A", "cdd", "worker", "-Q", "default,screening,documents",
-                         "--concurrency", "1", "--pool", "threads", "--loglevel", "INFO"], {"CDD_SERVICE": "worker"})
+        for name, command in local_stack.service_commands(ports, workers=1, concurrency=1).items():
+            start(name, command, {"CDD_SERVICE": name})
         for service in ("api", "web", "admin"):
             _wait_http(f"{stack.urls[service]}/healthz")
         yield stack

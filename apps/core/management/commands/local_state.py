@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import base64
 import json
+import urllib.error
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -49,16 +51,24 @@ class Command(BaseCommand):
         objects = 0
         with open(tmp / "s3.jsonl", "w", encoding="utf-8") as out:
             for bucket in aws.bucket_names():
-                for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
-                    for obj in page.get("Contents", []):
-                        head = s3.get_object(Bucket=bucket, Key=obj["Key"])
-                        out.write(json.dumps({
-                            "bucket": bucket, "key": obj["Key"],
-                            "content_type": head.get("ContentType"),
-                            "metadata": head.get("Metadata", {}),
-                            "body": base64.b64encode(head["Body"].read()).decode(),
-                        }) + "\n")
-                        objects += 1
+                # Every version, oldest first, so the records' version ids all resolve after a load.
+                versions: list[dict[str, Any]] = []
+                for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
+                    versions.extend(page.get("Versions", []))
+                # S3 lists each key's versions newest first; restore them oldest first.
+                versions.reverse()
+                versions.sort(key=lambda v: v["Key"])  # stable: keeps each key's oldest-first order
+                for version in versions:
+                    version_id = version.get("VersionId") or "null"
+                    extra = {"VersionId": version_id} if version_id != "null" else {}
+                    head = s3.get_object(Bucket=bucket, Key=version["Key"], **extra)
+                    out.write(json.dumps({
+                        "bucket": bucket, "key": version["Key"], "version_id": version_id,
+                        "content_type": head.get("ContentType"),
+                        "metadata": head.get("Metadata", {}),
+                        "body": base64.b64encode(head["Body"].read()).decode(),
+                    }) + "\n")
+                    objects += 1
         if folder.exists():
             for child in folder.iterdir():
                 child.unlink()
@@ -79,7 +89,7 @@ class Command(BaseCommand):
                 dynamodb.put_item(TableName=f"{prefix}-{row['table']}", Item=row["item"])
                 items += 1
         s3 = aws.client("s3")
-        objects = 0
+        objects = renamed = 0
         if (folder / "s3.jsonl").exists():
             with open(folder / "s3.jsonl", encoding="utf-8") as lines:
                 for line in lines:
@@ -87,6 +97,25 @@ class Command(BaseCommand):
                     extra: dict[str, Any] = {"Metadata": row.get("metadata") or {}}
                     if row.get("content_type"):
                         extra["ContentType"] = row["content_type"]
-                    s3.put_object(Bucket=row["bucket"], Key=row["key"], Body=base64.b64decode(row["body"]), **extra)
+                    put = s3.put_object(Bucket=row["bucket"], Key=row["key"], Body=base64.b64decode(row["body"]),
+                                        **extra)
                     objects += 1
-        self.stdout.write(f"loaded {items} items and {objects} objects from {folder}")
+                    saved, given = row.get("version_id") or "null", put.get("VersionId") or "null"
+                    if saved not in ("null", given):
+                        self._version_id_restore(row["bucket"], row["key"], given, saved)
+                        renamed += 1
+        self.stdout.write(f"loaded {items} items and {objects} objects ({renamed} version ids restored) from {folder}")
+
+    def _version_id_restore(self, bucket: str, key: str, given: str, saved: str) -> None:
+        """Rename the version moto just made back to the id the records hold (scripts/moto_server.py)."""
+        url = f"{settings.AWS_ENDPOINT_URL.rstrip('/')}/_cdd/s3/version-id"
+        body = json.dumps({"bucket": bucket, "key": key, "from": given, "to": saved}).encode()
+        request = urllib.request.Request(url, data=body, method="POST", headers={"Content-Type": "application/json"})  # noqa: S310
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - the local stack's URL
+                response.read()
+        except urllib.error.URLError as exc:
+            raise CommandError(
+                f"Could not restore the version id of s3://{bucket}/{key} ({exc}). The local stack must run "
+                "scripts/moto_server.py (as `make run` does), not plain `moto.server`."
+            ) from exc

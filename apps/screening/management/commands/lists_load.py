@@ -12,6 +12,7 @@ from tqdm import tqdm
 from apps.audit.actors import Actor
 from apps.core.errors import DomainError
 from apps.screening.lists import SNAPSHOT_LISTS, snapshot_files
+from apps.screening.selectors.lists import list_heads_get
 from apps.screening.services.lists import (
     list_files_fetch,
     list_source_for,
@@ -45,6 +46,12 @@ class Command(BaseCommand):
         )
         origin.add_argument("--fetch", action="store_true", help="download from the official URLs (or CDD_LISTS_URLS)")
         parser.add_argument(
+            "--only-missing",
+            action="store_true",
+            help="load only lists that have no active version yet (how `make run` seeds the snapshot: a "
+            "version loaded by hand stays active)",
+        )
+        parser.add_argument(
             "--force",
             action="store_true",
             help="accept a version even if it has far fewer entities than the active one",
@@ -60,6 +67,17 @@ class Command(BaseCommand):
                 raise CommandError(f"{exc.message}. Use --list with one of: {', '.join(sorted(known))}") from exc
             if options["from_snapshot"] and key not in SNAPSHOT_LISTS:
                 raise CommandError(f"The snapshot has no list {key!r}; use --dir or --fetch for it.")
+        if options["only_missing"]:
+            heads = list_heads_get(keys)
+            for key in [k for k in keys if k in heads]:
+                head = heads[key]
+                self.stdout.write(
+                    f"{key}: kept active version {head.active_version_id} ({int(head.entity_count)} entities, "
+                    f"activated {head.activated_at:%Y-%m-%d %H:%M} UTC); --only-missing loads only lists without one"
+                )
+            keys = [k for k in keys if k not in heads]
+            if not keys:
+                return
         actor = Actor.system("lists_load")
         failed = 0
         progress = tqdm(keys, desc="lists", unit="list", file=sys.stderr, disable=None)
