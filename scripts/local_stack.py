@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-LOCAL = ROOT / ".local"
+LOCAL = Path(os.environ.get("CDD_LOCAL_DIR") or ROOT / ".local")
 PY = sys.executable
 SAVE_EVERY_SECONDS = 60
 # A crashed service (worker, beat, api, web, admin) is started again, unless it keeps crashing.
@@ -44,6 +44,9 @@ def local_env(base_port: int, local_dir: Path = LOCAL, prefix: str = "local") ->
         "DJANGO_SECRET_KEY_FILE": str(secret_file),
         "DJANGO_ALLOWED_HOSTS": "localhost,127.0.0.1",
         "AWS_ENDPOINT_URL": f"http://127.0.0.1:{base_port}",
+        "CDD_LOCAL_PORT": str(base_port),
+        # Identity in SQLite beside the local data, whatever DATABASE_URL the shell has.
+        "DATABASE_URL": f"sqlite:///{local_dir / 'identity.sqlite3'}",
         "AWS_REGION": "eu-west-1",
         # The moto server accepts any credentials; these only let botocore sign requests.
         "AWS_ACCESS_KEY_ID": "local",
@@ -107,13 +110,17 @@ def main() -> int:
     parser.add_argument("--port", type=int, default=int(os.environ.get("CDD_LOCAL_PORT", "4566")),
                         help="moto server port; api, web and admin use the next three (default 4566).")
     parser.add_argument("--no-demo-data", action="store_true", help="Create demo users and key, but no demo records.")
+    parser.add_argument("--local-dir", type=Path, default=LOCAL,
+                        help="where local data and logs live (default .local/, or CDD_LOCAL_DIR)")
     args = parser.parse_args()
+    local_dir: Path = args.local_dir.resolve()
+    shown = os.path.relpath(local_dir, ROOT) if local_dir.is_relative_to(ROOT) else str(local_dir)
     ports = {"moto": args.port, "api": args.port + 1, "web": args.port + 2, "admin": args.port + 3}
     busy = [f"{name} ({port})" for name, port in ports.items() if not port_free(port)]
     if busy:
         raise SystemExit(f"Ports already in use: {', '.join(busy)}. Stop what uses them, or pass --port N.")
 
-    env = local_env(args.port)
+    env = local_env(args.port, local_dir=local_dir)
     children: dict[str, subprocess.Popen[bytes]] = {}
     commands: dict[str, tuple[list[str], dict[str, str]]] = {}
     restarts: dict[str, list[float]] = {}
@@ -121,10 +128,10 @@ def main() -> int:
     def start(name: str, cmd: list[str], extra: dict[str, str] | None = None) -> None:
         child_env = dict(env, **(extra or {}))
         commands[name] = (cmd, child_env)
-        log = open(LOCAL / f"{name}.log", "ab")  # noqa: SIM115 - kept open for the child's lifetime
+        log = open(local_dir / f"{name}.log", "ab")  # noqa: SIM115 - kept open for the child's lifetime
         children[name] = subprocess.Popen(cmd, cwd=ROOT, env=child_env, stdout=log, stderr=subprocess.STDOUT,
                                           start_new_session=True)
-        print(f"  started {name:<7} (log: .local/{name}.log)", flush=True)
+        print(f"  started {name:<7} (log: {shown}/{name}.log)", flush=True)
 
     def stop(*_: object) -> None:
         print("\nStopping: saving local state…", flush=True)
@@ -138,7 +145,7 @@ def main() -> int:
                 child.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 os.killpg(child.pid, signal.SIGKILL)
-        print("Everything stopped. Data is kept in .local/ (make reset wipes it).")
+        print(f"Everything stopped. Data is kept in {shown}/ (make reset wipes .local/).")
         raise SystemExit(0)
 
     signal.signal(signal.SIGINT, stop)
@@ -160,7 +167,7 @@ def main() -> int:
     for name, command in service_commands(ports).items():
         start(name, command, {"CDD_SERVICE": name})
     start("beat", [PY, "-m", "celery", "-A", "cdd", "beat", "--loglevel", "INFO",
-                   "--schedule", str(LOCAL / "celerybeat-schedule")], {"CDD_SERVICE": "beat"})
+                   "--schedule", str(local_dir / "celerybeat-schedule")], {"CDD_SERVICE": "beat"})
     for service in ("api", "web", "admin"):
         wait_for_port(ports[service])
 
@@ -171,7 +178,7 @@ Everything is up:
   Admin    http://127.0.0.1:{ports['admin']}/admin/    (analysts, platform admins)
   AWS      http://127.0.0.1:{ports['moto']}          (moto server)
   Health   /healthz and /readyz on each of api, web and admin
-Demo users and passwords: .local/demo-users.txt. Logs: .local/*.log.
+Demo users and passwords: {shown}/demo-users.txt. Logs: {shown}/*.log.
 Press Ctrl-C to stop everything.""", flush=True)
 
     last_save = time.monotonic()
@@ -182,18 +189,18 @@ Press Ctrl-C to stop everything.""", flush=True)
                 continue
             if name == "moto":
                 # moto holds the local AWS data in memory: what was not saved yet is gone with it.
-                print(f"The moto server exited (exit {child.returncode}); see .local/moto.log. Stopping the stack; "
+                print(f"The moto server exited (exit {child.returncode}); see {shown}/moto.log. Stopping the stack; "
                       "data saved up to the last minute is loaded again by the next `make run`.", flush=True)
                 stop()
             recent = [t for t in restarts.get(name, []) if time.monotonic() - t < RESTART_WINDOW_SECONDS]
             if len(recent) >= MAX_RESTARTS:
                 print(f"{name} exited {len(recent)} times in {RESTART_WINDOW_SECONDS}s (last exit "
-                      f"{child.returncode}); see .local/{name}.log. Left stopped; the rest keeps running. "
+                      f"{child.returncode}); see {shown}/{name}.log. Left stopped; the rest keeps running. "
                       "Fix the cause and restart `make run`.", flush=True)
                 del children[name]
                 continue
             restarts[name] = [*recent, time.monotonic()]
-            print(f"{name} exited unexpectedly (exit {child.returncode}); restarting it (see .local/{name}.log).",
+            print(f"{name} exited unexpectedly (exit {child.returncode}); restarting it (see {shown}/{name}.log).",
                   flush=True)
             start(name, *commands[name])
         if time.monotonic() - last_save > SAVE_EVERY_SECONDS:

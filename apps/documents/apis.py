@@ -297,7 +297,9 @@ class DocumentDownloadLinkApi(APIView):
     required_scopes = {"POST": "documents:read"}
 
     @extend_schema(request=None, responses={200: LinkOutputSerializer, **ERROR_RESPONSES, **NOT_FOUND,
-                                            409: error("The document has no file yet.")}, tags=TAGS)
+                                            409: error("The document has no file yet (no_file), or its stored file is missing "
+                                                       "(file_missing; nothing is audited as downloaded).")},
+                   tags=TAGS)
     def post(self, request: Request, customer_id: str, document_id: str) -> Response:
         url, expires_at = services.document_download_link(customer_id=customer_id, document_id=document_id,
                                                           actor=_actor(request))

@@ -73,6 +73,13 @@ class DocumentRejected(DomainError):
     code = "document_rejected"
 
 
+class FileMissing(DomainError):
+    """A document record points at a file version that storage does not hold."""
+
+    status = 409
+    code = "file_missing"
+
+
 def rejection_error(rejection: checks.Rejection) -> DomainError:
     """A check's rejection as the domain error the API maps to 413, 415 or 422."""
     cls: type[DomainError] = {413: PayloadTooLarge, 415: UnsupportedMedia}.get(rejection.status, DocumentRejected)
@@ -480,6 +487,13 @@ def document_download_link(*, customer_id: str, document_id: str, actor: Actor) 
     document = _document_get(customer_id=customer_id, document_id=document_id)
     if not document.s3_key:
         raise Conflict(f"Document {document_id} has no file yet (it is {document.status}).", code="no_file")
+    # A link to a version that is not there would fail in the user's browser after the download was audited.
+    if storage.object_head(key=document.s3_key, version_id=document.s3_version_id) is None:
+        logger.error("document %s: stored file %s version %s is missing", document_id, document.s3_key,
+                     document.s3_version_id)
+        raise FileMissing(
+            f"The file of document {document_id} is missing from storage (version {document.s3_version_id}); "
+            "nothing was downloaded. Tell a platform admin: the document record and its file disagree.")
     audit_read_record(actor=actor, action="document.downloaded", object_type="document", object_id=document_id,
                       data={"customer_id": customer_id, "s3_version_id": document.s3_version_id,
                             "sha256": document.sha256, "expires_in": settings.CDD_DOCUMENTS_URL_SECONDS})

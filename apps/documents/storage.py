@@ -56,12 +56,14 @@ def object_copy(*, source_key: str, key: str, content_type: str, sha256: str) ->
     return response.get("VersionId")
 
 
-def object_head(*, key: str) -> dict[str, Any] | None:
+def object_head(*, key: str, version_id: str | None = None) -> dict[str, Any] | None:
+    """The object's (or one version's) metadata; None if it is not there."""
     s3 = aws.client("s3")
+    extra = {"VersionId": version_id} if version_id else {}
     try:
-        return dict(s3.head_object(Bucket=settings.CDD_DOCUMENTS_BUCKET, Key=key))
+        return dict(s3.head_object(Bucket=settings.CDD_DOCUMENTS_BUCKET, Key=key, **extra))
     except s3.exceptions.ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+        if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound", "NoSuchVersion", "400"):
             return None
         raise
 

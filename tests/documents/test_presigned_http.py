@@ -47,7 +47,7 @@ def moto_server() -> Iterator[str]:
     from apps.core.tables import tables_ensure
 
     port = _free_port()
-    process = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+    process = subprocess.Popen([sys.executable, str(settings.BASE_DIR / "scripts" / "moto_server.py"), "--port", str(port)],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     endpoint = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30

@@ -178,6 +178,18 @@ def test_a_download_link_is_short_lived_and_the_download_is_audited(
     assert events[-1].actor["name"] == reviewer.username
 
 
+def test_a_link_to_a_file_missing_from_storage_is_refused_and_not_audited_as_a_download(
+        customer_id: str, analyst: Any, reviewer: Any, client_for: Any) -> None:
+    document = upload(client_for(analyst), customer_id, files.pdf()).json()
+    record = Document.get(customer_id, document["document_id"])
+    storage.object_version_delete(key=record.s3_key, version_id=record.s3_version_id)
+    response = client_for(reviewer).post(
+        f"/api/v1/customers/{customer_id}/documents/{document['document_id']}/download-link")
+    assert (response.status_code, response.json()["code"]) == (409, "file_missing")
+    assert "nothing was downloaded" in response.json()["message"]
+    assert "document.downloaded" not in [e.action for e in timeline(document["document_id"])]
+
+
 def test_roles_and_scopes_decide_who_may_upload(customer_id: str, reviewer: Any, client_for: Any,
                                                 integration_user: Any) -> None:
     assert upload(client_for(reviewer), customer_id, files.pdf()).status_code == 403
