@@ -29,6 +29,7 @@ run: $(STAMP) ## Start everything locally (moto, api, web, admin, worker, beat) 
 	$(PY) scripts/local_stack.py
 
 test: $(STAMP) ## The whole suite: lint, unit tier, deployment checks, integration tier
+	scripts/test_prerequisites.sh
 	$(MAKE) lint
 	$(MAKE) test-unit
 	$(MAKE) test-integration
@@ -37,6 +38,7 @@ test-unit: $(STAMP) ## Fast tier on in-process moto
 	$(PY) -m pytest -m "not integration" -n 2 --dist loadfile -q
 
 test-integration: $(STAMP) ## Real moto server over HTTP, real Celery worker on SQS, gunicorn, Chromium
+	scripts/test_prerequisites.sh
 	$(PY) -m pytest -m integration -q -p no:xdist
 
 test-deploy: $(STAMP) ## Deployment checks only: Terraform properties (python-hcl2), entrypoint, scripts, hadolint, checkov

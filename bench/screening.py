@@ -41,7 +41,7 @@ from apps.screening.batch import RowError, query_from_row, screen_result  # noqa
 from apps.screening.lists import snapshot_entities  # noqa: E402
 from apps.screening.matching import ALGORITHM_VERSION, DEFAULT_THRESHOLD, ListEntity, MatchIndex, Query  # noqa: E402
 
-DEFAULT_EVAL_DIR = ROOT.parent / "shared" / "data" / "eval"
+DEFAULT_EVAL_DIR = ROOT / "bench" / "eval"
 POSITIVES = "screening_dev_positives.csv"
 NEGATIVES = "screening_dev_negatives.csv"
 FTM_SCHEMA = {"person": "Person", "organization": "Organization", "vessel": "Vessel", "aircraft": "Airplane"}

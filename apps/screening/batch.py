@@ -1,4 +1,4 @@
-"""Batch screening and pair scoring, exactly as shared/data/eval/CONTRACT.md defines them.
+"""Batch screening and pair scoring, exactly as bench/eval/CONTRACT.md defines them.
 
 No Django here: ``screen_file`` / ``screen_pairs`` (management commands), the API and
 ``bench/screening.py`` all go through these functions. Input is validated row by row: a bad

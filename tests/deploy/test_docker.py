@@ -291,3 +291,12 @@ def test_hadolint_finds_nothing_in_the_dockerfile():
     )
     assert json.loads(result.stdout or "[]") == [], result.stdout
     assert result.returncode == 0, result.stderr
+
+
+def test_the_image_installs_the_same_lock_from_wheels_only_without_compilers():
+    build = _stages()[0]
+    assert re.search(r"uv pip sync --python /opt/venv/bin/python --only-binary :all: .*\\\s*/tmp/requirements/base.txt",
+                     build, re.S), "the build stage must sync /opt/venv to the lock, wheels only"
+    assert "grep -E '^uv==' /tmp/requirements/dev.txt" in build  # the uv that the Makefile uses
+    for tool in ("build-essential", "gcc", "-dev ", "apt-get install"):
+        assert tool not in build, tool

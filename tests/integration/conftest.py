@@ -132,7 +132,7 @@ def browser() -> Iterator[Any]:
 
     executable = os.environ.get("CDD_CHROMIUM", "/usr/bin/chromium")
     if not Path(executable).exists():
-        pytest.fail(f"Chromium not found at {executable}; .ci/run installs Debian's chromium package.")
+        pytest.fail(f"Chromium not found at {executable}; run scripts/test_prerequisites.sh (make test runs it).")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         yield browser

@@ -85,8 +85,8 @@ def test_racing_patches_with_the_same_if_match_lose_no_acknowledged_write(stack:
         writers = [clone(analyst), clone(analyst)]
         values = [f"Occupation A{race_no}", f"Occupation B{race_no}"]
         responses = race([
-            (lambda w=w, v=v: w.patch(f"{api}/api/v1/customers/{customer_id}", json={"occupation": v},
-                                      headers={"If-Match": etag}, timeout=30))
+            (lambda w=w, v=v, url=f"{api}/api/v1/customers/{customer_id}", tag=etag:
+                w.patch(url, json={"occupation": v}, headers={"If-Match": tag}, timeout=30))
             for w, v in zip(writers, values, strict=True)])
         statuses = sorted(r.status_code for r in responses)
         assert statuses in ([200, 412], [200, 409]), [(r.status_code, r.text[:200]) for r in responses]
@@ -115,8 +115,8 @@ def test_racing_approvals_of_one_case_lose_no_acknowledged_decision(stack: Stack
         assert submitted.status_code == 200, submitted.text
         etag = submitted.headers["ETag"]
         responses = race([
-            (lambda r=r: r.post(f"{api}/api/v1/cases/{case_id}/approve", json={"rationale": "Clean file."},
-                                headers={"If-Match": etag}, timeout=30))
+            (lambda r=r, url=f"{api}/api/v1/cases/{case_id}/approve", tag=etag:
+                r.post(url, json={"rationale": "Clean file."}, headers={"If-Match": tag}, timeout=30))
             for r in reviewers])
         statuses = sorted(r.status_code for r in responses)
         assert statuses in ([200, 409], [200, 412]), [(r.status_code, r.text[:200]) for r in responses]

@@ -13,7 +13,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -79,8 +78,8 @@ class LocalStack:
 
 
 @pytest.fixture
-def local_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    yield tmp_path_factory.mktemp("make-run")
+def local_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("make-run")
 
 
 def un_without_its_last_individual() -> bytes:
@@ -124,7 +123,7 @@ def test_a_restart_keeps_documents_downloadable_and_a_hand_loaded_list_active(lo
             os.kill(pid, signal.SIGKILL)
         first.wait_for("worker exited unexpectedly", timeout=30)
         deadline = time.monotonic() + 30
-        while not (restarted := set(first.pids_of("celery", "worker")) - set(workers)):
+        while not set(first.pids_of("celery", "worker")) - set(workers):
             assert time.monotonic() < deadline, first.output[-3000:]
             time.sleep(0.5)
         assert first.process.poll() is None, "the stack stopped with its worker"

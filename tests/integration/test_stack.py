@@ -56,3 +56,35 @@ def test_dynamo_tables_check_passes_against_the_server(stack: Stack) -> None:
     result = stack.manage("dynamo_tables", "--check")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "tables ready" in result.stdout
+
+
+def test_the_api_root_printed_by_make_run_is_the_api_index(stack: Stack) -> None:
+    response = requests.get(f"{stack.urls['api']}/api/v1/", timeout=10)
+    assert response.status_code == 200
+    assert response.json()["links"]["docs"] == f"{stack.urls['api']}/api/docs/"
+
+
+def test_a_request_line_over_the_documented_limit_is_a_json_414(stack: Stack) -> None:
+    response = requests.get(f"{stack.urls['api']}/api/v1/customers", params={"status": "active", "q": "x" * 9000},
+                            headers={"Authorization": f"Api-Key {stack.api_key}"}, timeout=10)
+    assert response.status_code == 414
+    assert response.headers["Content-Type"] == "application/json"
+    assert response.json()["code"] == "request_line_too_long"
+    assert "8,190 bytes" in response.json()["message"]
+
+
+def test_a_header_over_the_documented_limit_is_a_json_431(stack: Stack) -> None:
+    response = requests.get(f"{stack.urls['api']}/api/v1/customers", timeout=10,
+                            headers={"Authorization": f"Api-Key {stack.api_key}", "X-Padding": "y" * 9000})
+    assert response.status_code == 431
+    assert response.json()["code"] == "request_headers_too_large"
+
+
+def test_a_cursor_as_long_as_the_schema_allows_reaches_the_api(stack: Stack) -> None:
+    schema = requests.get(f"{stack.urls['api']}/api/schema/?format=json", timeout=30).json()
+    parameters = schema["paths"]["/api/v1/customers"]["get"]["parameters"]
+    longest = next(p for p in parameters if p["name"] == "cursor")["schema"]["maxLength"]
+    response = requests.get(f"{stack.urls['api']}/api/v1/customers", params={"status": "active", "cursor": "c" * longest},
+                            headers={"Authorization": f"Api-Key {stack.api_key}"}, timeout=10)
+    assert response.status_code == 400, response.text[:300]  # the API's own answer: not a cursor it signed
+    assert response.json()["errors"].keys() == {"cursor"}

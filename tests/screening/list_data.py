@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 from functools import cache
-from pathlib import Path
 
 from apps.screening.lists import ParseResult, snapshot_parse
-
-SHARED_LISTS = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "lists"
 
 
 @cache
 def parsed(list_key: str) -> ParseResult:
-    """The bundled snapshot of ``list_key`` (byte-identical to shared/data/lists), parsed."""
+    """The bundled snapshot of ``list_key`` (its checksums are in the snapshot's CHECKSUMS.sha256), parsed."""
     return snapshot_parse(list_key)
 
 

@@ -1,4 +1,4 @@
-"""``manage.py lists_load``: from the snapshot and from a folder laid out like shared/data/lists."""
+"""``manage.py lists_load``: from the snapshot and from a folder with one sub-folder per list key."""
 
 from __future__ import annotations
 

@@ -17,7 +17,7 @@ from apps.screening.lists import (
     snapshot_files,
 )
 from apps.screening.lists.snapshot import SNAPSHOT_DIR
-from tests.screening.list_data import SHARED_LISTS, parsed
+from tests.screening.list_data import parsed
 
 
 def git_blob_id(data: bytes) -> str:
@@ -111,11 +111,33 @@ def test_country_names_become_iso_alpha2_codes(value, code):
     assert country_code(value) == code
 
 
-@pytest.mark.skipif(not SHARED_LISTS.is_dir(), reason="shared/data/lists is not beside the checkout")
 @pytest.mark.parametrize("list_key", SNAPSHOT_LISTS)
-def test_snapshot_files_are_byte_identical_to_the_shared_lists(list_key):
-    from apps.screening.lists.snapshot import SHARED_NAMES
+def test_snapshot_files_match_the_checksums_recorded_when_the_snapshot_was_built(list_key):
+    from apps.screening.lists.snapshot import CHECKSUMS, SNAPSHOT_DIR
 
+    recorded = dict(reversed(line.split("  ", 1)) for line in (SNAPSHOT_DIR / CHECKSUMS).read_text().splitlines())
+    files = snapshot_files(list_key)
+    assert files, f"the snapshot has no files for {list_key}"
+    for name, data in files.items():
+        assert hashlib.sha256(data).hexdigest() == recorded[f"{list_key}/{name}"], name
+
+
+@pytest.mark.parametrize("list_key", SNAPSHOT_LISTS)
+def test_snapshot_files_are_the_official_files_named_in_the_provenance(list_key):
+    """Each file whose git blob PROVENANCE.md records is that very blob (UK's CSV is converted there)."""
+    from apps.screening.lists.snapshot import SHARED_NAMES, SNAPSHOT_DIR
+
+    provenance = (SNAPSHOT_DIR / "PROVENANCE.md").read_text()
+    checked = 0
     for name, data in snapshot_files(list_key).items():
-        shared = SHARED_LISTS / list_key / SHARED_NAMES.get((list_key, name), name)
-        assert data == shared.read_bytes(), name
+        shared_name = SHARED_NAMES.get((list_key, name), name)
+        named = re.escape(shared_name)
+        recorded = (re.search(rf"\| `{named}` \|[^\n]*?`([0-9a-f]{{40}})`", provenance)  # a table row
+                    or re.search(rf"`(?:{list_key}/)?{named}`.{{0,400}}?git blob `([0-9a-f]{{40}})`", provenance,
+                                 re.DOTALL))  # a section of its own
+        if recorded is None:
+            continue
+        blob = hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+        assert blob == recorded.group(1), name
+        checked += 1
+    assert checked or list_key == "uk_ofsi", f"PROVENANCE.md names no git blob for {list_key}"

@@ -2,7 +2,7 @@
 
 Each list has a folder named by its key holding its files xz-compressed under their canonical
 names (``sdn.csv.xz``...); ``PROVENANCE.md`` there says where every file comes from. Rebuild it
-from a folder laid out like ``shared/data/lists`` with::
+from a folder of the official files (one sub-folder per list key) with::
 
     python -m apps.screening.lists.snapshot --build PATH/TO/lists
 """
@@ -10,6 +10,7 @@ from a folder laid out like ``shared/data/lists`` with::
 from __future__ import annotations
 
 import argparse
+import hashlib
 import lzma
 import shutil
 from collections.abc import Iterable
@@ -22,7 +23,7 @@ from apps.screening.matching.types import ListEntity
 SNAPSHOT_DIR = Path(__file__).resolve().parent.parent / "data" / "snapshot"
 SNAPSHOT_LISTS = ("ofac_sdn", "ofac_cons", "un_sc", "uk_ofsi")
 
-# Canonical file name -> file name in shared/data/lists/<key>/ (where they differ).
+# Canonical file name -> the name the source folder gives it (where they differ, as PROVENANCE.md names them).
 SHARED_NAMES = {
     ("un_sc", "consolidated.xml"): "UN_consolidated.xml",
     ("uk_ofsi", "ConList.csv"): "ConList_2025-04-14.csv",
@@ -70,7 +71,26 @@ def snapshot_build(source_dir: Path, target_dir: Path = SNAPSHOT_DIR) -> dict[st
     provenance = source_dir / "PROVENANCE.md"
     if provenance.exists():
         shutil.copyfile(provenance, target_dir / "PROVENANCE.md")
+    checksums_write(target_dir)
     return written
+
+
+CHECKSUMS = "CHECKSUMS.sha256"
+
+
+def checksums_of(target_dir: Path = SNAPSHOT_DIR) -> dict[str, str]:
+    """``{"<list>/<file>": sha256 of the uncompressed file}`` for every file of the snapshot."""
+    out: dict[str, str] = {}
+    for key in SNAPSHOT_LISTS:
+        for path in sorted((target_dir / key).glob("*.xz")):
+            out[f"{key}/{path.name[: -len('.xz')]}"] = hashlib.sha256(lzma.decompress(path.read_bytes())).hexdigest()
+    return out
+
+
+def checksums_write(target_dir: Path = SNAPSHOT_DIR) -> None:
+    """Record the snapshot's checksums (``sha256sum`` format) so the repository can check its own copy."""
+    lines = [f"{digest}  {name}\n" for name, digest in checksums_of(target_dir).items()]
+    (target_dir / CHECKSUMS).write_text("".join(lines), encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> None:

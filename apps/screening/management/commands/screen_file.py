@@ -1,4 +1,4 @@
-"""Screen a CSV file of names against the lists (shared/data/eval/CONTRACT.md §1-§2)."""
+"""Screen a CSV file of names against the lists (bench/eval/CONTRACT.md §1-§2)."""
 
 from __future__ import annotations
 

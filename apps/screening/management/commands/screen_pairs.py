@@ -1,4 +1,4 @@
-"""Score pairs of names (shared/data/eval/CONTRACT.md §3)."""
+"""Score pairs of names (bench/eval/CONTRACT.md §3)."""
 
 from __future__ import annotations
 
