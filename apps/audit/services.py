@@ -204,93 +204,104 @@ def _items_before_next_put(tx: TransactWrite) -> int:
     return len(tx._condition_check_items) + len(tx._delete_items) + len(tx._put_items)
 
 
-def _cancelled_only_by_head(exc: TransactWriteError, head_index: int) -> bool:
+def _cancelled_only_by_heads(exc: TransactWriteError, head_indexes: set[int]) -> bool:
     reasons = exc.cancellation_reasons or []
     failed = [i for i, reason in enumerate(reasons) if reason is not None and reason.code != "None"]
-    return bool(failed) and all(i in (head_index, head_index - 1) for i in failed)
+    allowed = head_indexes | {i - 1 for i in head_indexes}
+    return bool(failed) and all(i in allowed for i in failed)
 
 
-def audit_event_record(*, entry: AuditEntry, writes: Iterable[Write] = ()) -> AuditEvent:
-    """Append ``entry`` to its object's chain, committing ``writes`` in the same transaction.
-
-    The change and its event succeed together or fail together. A race with another
-    writer on the same chain is retried; a failed condition on the caller's own writes
-    raises ``TransactWriteError`` for the caller to map (e.g. to a 412).
-    """
-    writes = list(writes)
+def _event_build(entry: AuditEntry, head: AuditEvent | None, now: datetime) -> tuple[AuditEvent, AuditEvent, Any]:
+    """The event, the chain's new head and the head's condition, for ``entry`` after ``head``."""
     ctx = context_get()
     chain = chain_key(entry.object_type, entry.object_id)
     changes = changes_compute(entry.before, entry.after)
     data = {key: _masked(key, value) for key, value in _jsonable(dict(entry.data or {})).items()}
+    seq = (int(head.last_seq or 0) if head else 0) + 1
+    prev_hash = head.last_hash if head and head.last_hash else GENESIS_HASH
+    event_id = str(ULID())
+    content = {
+        "chain": chain,
+        "seq": seq,
+        "event_id": event_id,
+        "occurred_at": now.isoformat(),
+        "actor": entry.actor.as_dict(),
+        "action": entry.action,
+        "object_type": entry.object_type,
+        "object_id": entry.object_id,
+        "request_id": ctx.request_id,
+        "source_ip": ctx.source_ip,
+        "changes": changes,
+        "reason": entry.reason,
+        "data": data,
+        "prev_hash": prev_hash,
+    }
+    digest = event_hash(content)
+    event = AuditEvent(
+        chain,
+        f"E#{seq:012d}",
+        event_id=event_id,
+        seq=seq,
+        occurred_at=now,
+        occurred_key=f"{now.isoformat()}#{event_id}",
+        day=now.date().isoformat(),
+        actor_key=entry.actor.key,
+        actor=entry.actor.as_dict(),
+        action=entry.action,
+        object_type=entry.object_type,
+        object_id=entry.object_id,
+        request_id=ctx.request_id,
+        source_ip=ctx.source_ip,
+        changes=changes,
+        reason=entry.reason,
+        data=data,
+        prev_hash=prev_hash,
+        hash=digest,
+    )
+    new_head = AuditEvent(chain, HEAD_SK, last_seq=seq, last_hash=digest, last_event_id=event_id, updated_at=now)
+    condition = AuditEvent.last_seq == seq - 1 if head is not None else AuditEvent.pk.does_not_exist()
+    return event, new_head, condition
+
+
+def audit_event_record(*, entry: AuditEntry, writes: Iterable[Write] = (),
+                       also: Iterable[AuditEntry] = ()) -> AuditEvent:
+    """Append ``entry`` to its object's chain, committing ``writes`` in the same transaction.
+
+    The change and its event succeed together or fail together. ``also`` appends further
+    entries to other chains in the same transaction (an alert's decision on the alert and on its
+    customer). A race with another writer on one of the chains is retried; a failed condition on
+    the caller's own writes raises ``TransactWriteError`` for the caller to map (e.g. to a 412).
+    """
+    writes = list(writes)
+    entries = [entry, *also]
+    chains = [chain_key(e.object_type, e.object_id) for e in entries]
+    if len(set(chains)) != len(chains):
+        raise ValueError(f"one event per chain and transaction: {chains}")
     for attempt in range(MAX_ATTEMPTS):
-        head = _head_get(chain)
-        seq = (int(head.last_seq or 0) if head else 0) + 1
-        prev_hash = head.last_hash if head and head.last_hash else GENESIS_HASH
-        event_id = str(ULID())
         now = datetime.now(tz=UTC)
-        content = {
-            "chain": chain,
-            "seq": seq,
-            "event_id": event_id,
-            "occurred_at": now.isoformat(),
-            "actor": entry.actor.as_dict(),
-            "action": entry.action,
-            "object_type": entry.object_type,
-            "object_id": entry.object_id,
-            "request_id": ctx.request_id,
-            "source_ip": ctx.source_ip,
-            "changes": changes,
-            "reason": entry.reason,
-            "data": data,
-            "prev_hash": prev_hash,
-        }
-        digest = event_hash(content)
-        event = AuditEvent(
-            chain,
-            f"E#{seq:012d}",
-            event_id=event_id,
-            seq=seq,
-            occurred_at=now,
-            occurred_key=f"{now.isoformat()}#{event_id}",
-            day=now.date().isoformat(),
-            actor_key=entry.actor.key,
-            actor=entry.actor.as_dict(),
-            action=entry.action,
-            object_type=entry.object_type,
-            object_id=entry.object_id,
-            request_id=ctx.request_id,
-            source_ip=ctx.source_ip,
-            changes=changes,
-            reason=entry.reason,
-            data=data,
-            prev_hash=prev_hash,
-            hash=digest,
-        )
-        new_head = AuditEvent(chain, HEAD_SK, last_seq=seq, last_hash=digest, last_event_id=event_id, updated_at=now)
-        head_condition = (
-            AuditEvent.last_seq == seq - 1 if head is not None else AuditEvent.pk.does_not_exist()
-        )
-        head_index = -1
+        built = [_event_build(e, _head_get(chain), now) for e, chain in zip(entries, chains, strict=True)]
+        head_indexes: set[int] = set()
         try:
             with TransactWrite(connection=_connection()) as tx:
                 for write in writes:
                     write(tx)
-                # pynamodb sends condition checks, deletes, puts, then updates: the event and the head
+                # pynamodb sends condition checks, deletes, puts, then updates: each event and its head
                 # (two puts) sit after the caller's checks, deletes and puts, before the caller's updates.
-                head_index = _items_before_next_put(tx) + 1
-                tx.save(event, condition=AuditEvent.pk.does_not_exist())
-                tx.save(new_head, condition=head_condition)
+                for event, new_head, condition in built:
+                    head_indexes.add(_items_before_next_put(tx) + 1)
+                    tx.save(event, condition=AuditEvent.pk.does_not_exist())
+                    tx.save(new_head, condition=condition)
         except TransactWriteError as exc:
-            if head_index < 0 or not _cancelled_only_by_head(exc, head_index):
+            if not head_indexes or not _cancelled_only_by_heads(exc, head_indexes):
                 raise
             if attempt + 1 >= MAX_ATTEMPTS:
-                raise Conflict(f"The audit trail of {chain} is too busy; try again.") from exc
-            logger.info("audit chain %s moved on; retrying", chain, extra={"attempt": attempt + 1})
+                raise Conflict(f"The audit trail of {', '.join(chains)} is too busy; try again.") from exc
+            logger.info("audit chain %s moved on; retrying", ", ".join(chains), extra={"attempt": attempt + 1})
             ceiling = min(RETRY_BACKOFF_MAX_SECONDS, RETRY_BACKOFF_SECONDS * 2**attempt)
             time.sleep(random.uniform(0, ceiling))  # noqa: S311 (jitter, not crypto)
             continue
-        return event
-    raise Conflict(f"The audit trail of {chain} is too busy; try again.")  # pragma: no cover
+        return built[0][0]
+    raise Conflict(f"The audit trail of {', '.join(chains)} is too busy; try again.")  # pragma: no cover
 
 
 def audit_read_record(*, actor: Actor, action: str, object_type: str, object_id: str,

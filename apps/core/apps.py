@@ -9,7 +9,7 @@ class CoreConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from apps.core import openapi  # noqa: F401 - registers the API-key scheme with drf-spectacular
+        from apps.core import checks, openapi  # noqa: F401 - register the system checks and the API-key scheme
 
 
 class CddAdminConfig(admin_apps.AdminConfig):

@@ -179,6 +179,8 @@ class CustomerOutputSerializer(serializers.Serializer):
     risk_rating = serializers.ChoiceField(choices=RISK_RATINGS, allow_null=True)
     cdd_level = serializers.ChoiceField(choices=CDD_LEVELS, allow_null=True)
     next_review_date = serializers.CharField(allow_null=True)
+    confirmed_match_alerts = serializers.ListField(
+        child=serializers.CharField(), help_text="Alerts a reviewer confirmed as true matches (screening sets it).")
     integration = serializers.CharField()
     external_reference = serializers.CharField(allow_null=True)
     created_at = serializers.DateTimeField()

@@ -145,6 +145,8 @@ class Customer(CddModel):
 
     integration = UnicodeAttribute()  # whose external references these are
     external_reference = UnicodeAttribute(null=True)
+    # Alerts a reviewer confirmed as true matches (set by the screening service, never by an edit).
+    confirmed_match_alerts = ListAttribute(of=UnicodeAttribute, default=list)
 
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
@@ -168,7 +170,7 @@ CUSTOMER_FIELDS = (
     "registration_number", "jurisdiction", "lei", "legal_form", "industry_code", "incorporation_date",
     "addresses", "identity_documents", "products", "channels",
     "status", "risk_rating", "cdd_level", "next_review_date",
-    "integration", "external_reference",
+    "integration", "external_reference", "confirmed_match_alerts",
 )
 
 

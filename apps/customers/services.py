@@ -1,5 +1,11 @@
 """Every write to customers and related parties: validate, write with its audit event in one
-transaction, then call the seams into the other apps (``hooks.py``)."""
+transaction, and record in that same transaction the work the write implies (outbox items:
+screen this customer or party, open the onboarding case), handed to the workers after the commit.
+
+Customers sits below screening and reviews: it never imports them. They call the functions at the
+end of this module (``customer_status_decide_write``, ``customer_match_confirm_write``) to change a
+customer inside their own transactions.
+"""
 
 from __future__ import annotations
 
@@ -14,8 +20,9 @@ from ulid import ULID
 from apps.audit.actors import Actor
 from apps.audit.services import AuditEntry, audit_event_record, audit_read_record
 from apps.core.dynamo import cancellation_codes, utcnow
-from apps.core.errors import ServiceUnavailable, ValidationFailed
-from apps.customers import hooks
+from apps.core.dynamo_models import OutboxItem
+from apps.core.errors import Conflict, ServiceUnavailable, ValidationFailed
+from apps.core.outbox import outbox_item_new, outbox_put, outbox_send
 from apps.customers.errors import (
     ExternalReferenceTaken,
     IdempotencyKeyClaimed,
@@ -43,6 +50,7 @@ from apps.customers.selectors import (
 from apps.customers.validation import (
     CDD_LEVELS,
     CUSTOMER_TYPES,
+    DECIDED_STATUSES,
     INITIAL_STATUSES,
     LEGAL_ENTITY,
     PARTY_ROLES,
@@ -91,6 +99,17 @@ PARTY_EDITABLE = frozenset({
 PARTY_SCREENED = frozenset({"name", "other_names", "date_of_birth", "nationalities", "country_of_residence",
                             "registration_number", "jurisdiction"})
 PARTY_WRITE_ATTEMPTS = 4
+# Changes to these fields of a customer mean it must be screened again.
+CUSTOMER_SCREENED = frozenset({"legal_name", "other_names", "former_names", "date_of_birth", "nationalities",
+                               "country_of_residence", "jurisdiction", "registration_number", "customer_type"})
+SCREENING_TOPIC = "screening.subject"
+ONBOARDING_TOPIC = "reviews.onboarding_case"
+
+
+def screening_request_new(*, customer_id: str, subject_id: str, trigger: str) -> OutboxItem:
+    """The outbox item that asks a worker to screen one subject (the customer, or one of its parties)."""
+    return outbox_item_new(topic=SCREENING_TOPIC, group_key=customer_id,
+                           payload={"customer_id": customer_id, "subject_id": subject_id, "trigger": trigger})
 
 
 # Cancellation codes and errors that mean "the database could not do it now", not "your data is wrong".
@@ -199,20 +218,25 @@ def customer_create(
         guard = CustomerExternalRef(external_ref_key(integration=integration, external_reference=reference),
                                     customer_id=customer.customer_id, created_at=now)
         writes.append(_save(guard, CustomerExternalRef.ref_key.does_not_exist()))
+    idempotency_at = len(writes)
     if idempotency is not None:
         writes.append(idempotency_write(claim=idempotency, resource_type="customer",
                                         resource_id=customer.customer_id, status_code=201))
+    # The follow-up work commits with the customer: nothing created goes unscreened or without its case.
+    followups = [screening_request_new(customer_id=customer.customer_id, subject_id="customer", trigger="created"),
+                 outbox_item_new(topic=ONBOARDING_TOPIC, group_key=customer.customer_id,
+                                 payload={"customer_id": customer.customer_id})]
     try:
         audit_event_record(
             entry=AuditEntry(actor=actor, action="customer.created", object_type="customer",
                              object_id=customer.customer_id, before=None, after=customer.as_dict(),
-                             data={"integration": integration}),
-            writes=writes,
+                             data={"integration": integration, "followups": [i.outbox_id for i in followups]}),
+            writes=[*writes, *(outbox_put(item) for item in followups)],
         )
     except TransactWriteError as exc:
         codes = cancellation_codes(exc)
         claimed = "ConditionalCheckFailed"
-        if idempotency is not None and len(codes) >= len(writes) and codes[len(writes) - 1] == claimed:
+        if idempotency is not None and len(codes) > idempotency_at and codes[idempotency_at] == claimed:
             raise IdempotencyKeyClaimed from exc
         if reference and len(codes) > 1 and codes[1] == claimed:
             existing = customer_get_by_external_reference(integration=integration, external_reference=reference)
@@ -223,22 +247,30 @@ def customer_create(
                 errors={"external_reference": ["Already used by another customer of this integration."]},
             ) from exc
         raise _storage_error(exc) from exc
-    hooks.on_customer_created(customer_id=customer.customer_id, actor=actor)
+    outbox_send(followups)
     return customer
 
 
 def _customer_write(*, customer: Customer, before: dict[str, Any], actor: Actor, action: str,
                     reason: str | None = None) -> Customer:
-    """Save a changed customer with its audit event; a concurrent write makes it a 412."""
+    """Save a changed customer with its audit event; a concurrent write makes it a 412.
+
+    A change of a screened field records a screening request in the same transaction.
+    """
     customer.updated_at = utcnow()
     after = customer.as_dict()
     changed = {name for name in after if after[name] != before.get(name)}
+    followups = ([screening_request_new(customer_id=customer.customer_id, subject_id="customer", trigger="changed")]
+                 if changed & CUSTOMER_SCREENED else [])
+    data: dict[str, Any] = {"fields": sorted(changed)}
+    if followups:
+        data["followups"] = [i.outbox_id for i in followups]
     try:
         audit_event_record(
             entry=AuditEntry(actor=actor, action=action, object_type="customer", object_id=customer.customer_id,
                              before={k: before.get(k) for k in changed}, after={k: after[k] for k in changed},
-                             reason=reason, data={"fields": sorted(changed)}),
-            writes=[_save(customer)],  # pynamodb adds "version = <read version>"
+                             reason=reason, data=data),
+            writes=[_save(customer), *(outbox_put(item) for item in followups)],  # pynamodb adds the version check
         )
     except TransactWriteError as exc:
         codes = cancellation_codes(exc)
@@ -248,6 +280,7 @@ def _customer_write(*, customer: Customer, before: dict[str, Any], actor: Actor,
                 "GET it again (new ETag) and reapply your change."
             ) from exc
         raise _storage_error(exc) from exc
+    outbox_send(followups)
     return customer
 
 
@@ -273,6 +306,9 @@ def customer_update(*, customer_id: str, expected_version: int, changes: Mapping
     errors = {name: problems for name, problems in errors.items() if name.split(".")[0] in values}
     if "legal_name" in values and not values["legal_name"]:
         _add(errors, "legal_name", "A customer needs a legal name.")
+    if values.get("status") in DECIDED_STATUSES and values["status"] != customer.status and "status" not in errors:
+        _add(errors, "status", f"'{values['status']}' is set by a reviewer's decision on the onboarding case, "
+                               "not by a change to the customer: submit the case for review.")
     if "status" in values and "status" not in errors:
         _add(errors, "status", status_transition_problem(customer.status, values["status"]))
     if values.get("next_review_date") and values["next_review_date"] != before["next_review_date"]:
@@ -405,9 +441,10 @@ def _party_customer(customer_id: str) -> Customer:
     return customer
 
 
-def _party_commit(*, head: RelatedParty, writes: list[Write], entry: AuditEntry) -> None:
-    """Commit party writes with the head bump and the audit event; map the failed condition."""
-    all_writes = [*writes, _save(head)]
+def _party_commit(*, head: RelatedParty, writes: list[Write], entry: AuditEntry,
+                  followups: list[OutboxItem] | None = None) -> None:
+    """Commit party writes with the head bump, the audit event and the follow-up work; map the failed condition."""
+    all_writes = [*writes, _save(head), *(outbox_put(item) for item in followups or [])]
     try:
         audit_event_record(entry=entry, writes=all_writes)
     except TransactWriteError as exc:
@@ -439,10 +476,12 @@ def related_party_add(*, customer_id: str, data: Mapping[str, Any], actor: Actor
         if idempotency is not None:
             writes.append(idempotency_write(claim=idempotency, resource_type="related_party",
                                             resource_id=f"{customer_id}/{party.party_id}", status_code=201))
+        followups = [screening_request_new(customer_id=customer_id, subject_id=party.party_id, trigger="party_added")]
         entry = AuditEntry(actor=actor, action="related_party.added", object_type="customer", object_id=customer_id,
-                           before=None, after=party.as_dict(), data={"party_id": party.party_id})
+                           before=None, after=party.as_dict(),
+                           data={"party_id": party.party_id, "followups": [i.outbox_id for i in followups]})
         try:
-            _party_commit(head=head, writes=writes, entry=entry)
+            _party_commit(head=head, writes=writes, entry=entry, followups=followups)
         except PartiesBusy:
             if attempt + 1 == PARTY_WRITE_ATTEMPTS:
                 raise
@@ -452,7 +491,7 @@ def related_party_add(*, customer_id: str, data: Mapping[str, Any], actor: Actor
             if idempotency is not None and len(codes) > 1 and codes[1] == "ConditionalCheckFailed":
                 raise IdempotencyKeyClaimed from exc
             raise _storage_error(exc) from exc
-        hooks.on_related_party_changed(customer_id=customer_id, party_id=party.party_id, actor=actor)
+        outbox_send(followups)
         return party
     raise PartiesBusy("This customer's parties are being changed by others; try again.")  # pragma: no cover
 
@@ -486,11 +525,14 @@ def related_party_update(*, customer_id: str, party_id: str, expected_version: i
         party.updated_at = utcnow()
         after = party.as_dict()
         changed = sorted(name for name in after if after[name] != before.get(name))
+        followups = ([screening_request_new(customer_id=customer_id, subject_id=party_id, trigger="party_changed")]
+                     if PARTY_SCREENED & set(changed) else [])
         entry = AuditEntry(actor=actor, action="related_party.updated", object_type="customer",
                            object_id=customer_id, before={k: before[k] for k in changed},
-                           after={k: after[k] for k in changed}, data={"party_id": party_id, "fields": changed})
+                           after={k: after[k] for k in changed},
+                           data={"party_id": party_id, "fields": changed, "followups": [i.outbox_id for i in followups]})
         try:
-            _party_commit(head=head, writes=[_save(party)], entry=entry)
+            _party_commit(head=head, writes=[_save(party)], entry=entry, followups=followups)
         except PartiesBusy:
             if attempt + 1 == PARTY_WRITE_ATTEMPTS:
                 raise
@@ -501,8 +543,7 @@ def related_party_update(*, customer_id: str, party_id: str, expected_version: i
                     f"Related party {party_id} was changed by someone else while you wrote; GET it again."
                 ) from exc
             raise _storage_error(exc) from exc
-        if PARTY_SCREENED & set(changed):
-            hooks.on_related_party_changed(customer_id=customer_id, party_id=party_id, actor=actor)
+        outbox_send(followups)
         return party
     raise PartiesBusy("This customer's parties are being changed by others; try again.")  # pragma: no cover
 
@@ -537,3 +578,44 @@ def related_party_remove(*, customer_id: str, party_id: str, expected_version: i
             raise _storage_error(exc) from exc
         return
     raise PartiesBusy("This customer's parties are being changed by others; try again.")  # pragma: no cover
+
+
+# --- changes other apps make to a customer inside their own transactions ------------------------
+
+
+def customer_status_decide_write(*, customer_id: str, status: str, actor: Actor, case_id: str,
+                                 rationale: str) -> tuple[Write, AuditEntry]:
+    """The write and customer-chain event that a reviewer's decision on the onboarding case makes.
+
+    ``status`` is ``active`` (approved) or ``rejected``; only the reviews service calls this, inside
+    the transaction that records the decision, so the case and the customer never disagree.
+    """
+    if status not in DECIDED_STATUSES:
+        raise ValueError(f"{status!r} is not a decided status")
+    customer = customer_get(customer_id=customer_id, consistent=True)
+    problem = status_transition_problem(customer.status, status)
+    if problem and customer.status != status:
+        raise Conflict(f"Customer {customer_id} cannot become {status}: {problem}", code="customer_status")
+    before = customer.as_dict()
+    customer.status = status
+    customer.updated_at = utcnow()
+    after = customer.as_dict()
+    entry = AuditEntry(actor=actor, action=f"customer.{'activated' if status == 'active' else 'rejected'}",
+                       object_type="customer", object_id=customer_id, before={"status": before["status"]},
+                       after={"status": after["status"]}, reason=rationale, data={"case_id": case_id})
+    return _save(customer), entry
+
+
+def customer_match_confirm_write(*, customer_id: str, alert_id: str, actor: Actor,
+                                 rationale: str) -> tuple[Write, AuditEntry]:
+    """Mark a customer as having a confirmed sanctions match (a reviewer confirmed alert ``alert_id``)."""
+    customer = customer_get(customer_id=customer_id, consistent=True)
+    known: list[str] = [str(a) for a in customer.confirmed_match_alerts or []]
+    alerts = list(dict.fromkeys([*known, alert_id]))
+    before = {"confirmed_match_alerts": known}
+    customer.confirmed_match_alerts = alerts  # type: ignore[assignment]
+    customer.updated_at = utcnow()
+    entry = AuditEntry(actor=actor, action="customer.match_confirmed", object_type="customer", object_id=customer_id,
+                       before=before, after={"confirmed_match_alerts": alerts}, reason=rationale,
+                       data={"alert_id": alert_id})
+    return _save(customer), entry

@@ -20,15 +20,20 @@ INDIVIDUAL = "individual"
 LEGAL_ENTITY = "legal_entity"
 CUSTOMER_TYPES = (INDIVIDUAL, LEGAL_ENTITY)
 
-STATUSES = ("prospect", "onboarding", "active", "suspended", "exited")
-# Which status may follow which: exited is final; suspension is reversible.
+STATUSES = ("prospect", "onboarding", "active", "suspended", "rejected", "exited")
+# Which status may follow which: exited and rejected are final; suspension is reversible.
 STATUS_TRANSITIONS: dict[str, frozenset[str]] = {
-    "prospect": frozenset({"onboarding", "exited"}),
-    "onboarding": frozenset({"active", "exited"}),
+    "prospect": frozenset({"onboarding", "active", "rejected", "exited"}),
+    "onboarding": frozenset({"active", "rejected", "exited"}),
     "active": frozenset({"suspended", "exited"}),
     "suspended": frozenset({"active", "exited"}),
+    "rejected": frozenset(),
     "exited": frozenset(),
 }
+# Statuses only a reviewer's decision on the onboarding case sets (never a PATCH, by anyone):
+# approving makes the customer active, rejecting makes it rejected (declined at onboarding,
+# kept apart from exited, which ends a relationship that existed).
+DECIDED_STATUSES = frozenset({"active", "rejected"})
 INITIAL_STATUSES = ("prospect", "onboarding")
 RISK_RATINGS = ("low", "medium", "high", "prohibited")
 CDD_LEVELS = ("simplified", "standard", "enhanced")

@@ -2,12 +2,21 @@
 
 * only analysts submit; only reviewers decide; nobody decides a case they submitted;
 * a case flagged ``requires_senior`` (high-risk customer, escalation) needs a senior reviewer;
-* approving and rejecting need a rationale; every transition is audited with it.
+* approving and rejecting need a rationale; every transition is audited with it;
+* a case cannot be submitted, nor approved, while its customer or a related party has an open
+  alert or a screening request not yet done (screening);
+* a customer with a confirmed sanctions match needs a senior reviewer on every case, and its
+  onboarding case can only be rejected;
+* deciding the onboarding case decides the customer: approved makes it ``active``, rejected makes
+  it ``rejected``, in the same transaction as the decision (customers).
+
+Reviews stands above customers and screening and calls their services and selectors directly.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from pynamodb.exceptions import TransactWriteError
 from ulid import ULID
@@ -15,9 +24,15 @@ from ulid import ULID
 from apps.audit.actors import Actor
 from apps.audit.services import AuditEntry, audit_event_record
 from apps.core.dynamo import cancellation_codes
+from apps.core.dynamo_models import OutboxItem
 from apps.core.errors import Conflict, Forbidden, FourEyesViolation, NotFound, PreconditionFailed, ValidationFailed
 from apps.core.roles import ANALYST, REVIEWER, SENIOR_REVIEWER
+from apps.customers.errors import CustomerNotFound
+from apps.customers.models import Customer
+from apps.customers.selectors import customer_get
+from apps.customers.services import customer_status_decide_write
 from apps.reviews.models import APPROVED, KINDS, OPEN, REJECTED, SUBMITTED, Case
+from apps.screening.selectors.alerts import screening_blockers
 
 HIGH_RISK = {"high", "prohibited"}
 
@@ -33,16 +48,25 @@ def case_get(*, case_id: str) -> Case:
         raise NotFound(f"No case {case_id}.") from None
 
 
+def _customer(customer_id: str) -> Customer | None:
+    try:
+        return customer_get(customer_id=customer_id, consistent=True)
+    except CustomerNotFound:
+        return None
+
+
 def _customer_is_high_risk(customer_id: str) -> bool:
-    try:
-        from apps.customers.selectors import customer_get
-    except ImportError:  # pragma: no cover - customers app always present in this codebase
-        return False
-    try:
-        customer = customer_get(customer_id=customer_id)
-    except Exception:  # noqa: BLE001 - an unknown customer is reported by the caller, not here
-        return False
-    return (customer.risk_rating or "").lower() in HIGH_RISK
+    customer = _customer(customer_id)
+    return customer is not None and (customer.risk_rating or "").lower() in HIGH_RISK
+
+
+def _screening_clear(case: Case, doing: str) -> None:
+    blockers = screening_blockers(customer_id=case.customer_id)
+    if blockers:
+        raise Conflict(
+            f"Case {case.case_id} cannot be {doing} yet: {blockers.message()}. Disposition the alerts and let "
+            "screening finish, then try again.", code="screening_open",
+            errors={"alerts": blockers.open_alerts, "screening": blockers.pending + blockers.failing})
 
 
 def case_open(*, customer_id: str, kind: str, actor: Actor, title: str, reason: str | None = None,
@@ -71,13 +95,21 @@ def case_open(*, customer_id: str, kind: str, actor: Actor, title: str, reason: 
 
 
 def case_open_onboarding(*, customer_id: str, actor: Actor) -> Case:
-    """The onboarding case of a new customer (the seam the customers service calls)."""
+    """The onboarding case of a new customer (idempotent: one per customer)."""
     return case_open(customer_id=customer_id, kind="onboarding", actor=actor, title="Onboarding due diligence",
                      reason="new customer", case_id=f"onboarding-{customer_id}")
 
 
+def case_open_onboarding_process(*, item: OutboxItem) -> dict[str, str]:
+    """The outbox handler of ``reviews.onboarding_case``, recorded with the customer's creation."""
+    customer_id = str((item.payload or {})["customer_id"])
+    case = case_open_onboarding(customer_id=customer_id, actor=Actor.system("onboarding"))
+    return {"case_id": case.case_id}
+
+
 def _transition(*, case: Case, expected_version: int | None, actor: Actor, action: str, new_status: str,
-                reason: str | None, **fields: object) -> Case:
+                reason: str | None, extra_writes: list[Any] | None = None, also: list[AuditEntry] | None = None,
+                **fields: object) -> Case:
     if expected_version is not None and case.version != expected_version:
         raise PreconditionFailed(f"Case {case.case_id} changed since you read it (version {case.version}); reload it.")
     before = case.as_dict()
@@ -92,11 +124,13 @@ def _transition(*, case: Case, expected_version: int | None, actor: Actor, actio
             entry=AuditEntry(actor=actor, action=action, object_type="case", object_id=case.case_id,
                              before=before, after=case.as_dict(), reason=reason,
                              data={"customer_id": case.customer_id}),
-            writes=[lambda tx: tx.save(case)],
+            writes=[lambda tx: tx.save(case), *(extra_writes or [])],
+            also=also or [],
         )
     except TransactWriteError as exc:
-        if cancellation_codes(exc)[:1] == ["ConditionalCheckFailed"]:
-            raise PreconditionFailed(f"Case {case.case_id} was changed by someone else; reload it.") from exc
+        if "ConditionalCheckFailed" in cancellation_codes(exc):
+            raise PreconditionFailed(f"Case {case.case_id} (or its customer) was changed by someone else; "
+                                     "reload it.") from exc
         raise
     return case
 
@@ -110,6 +144,7 @@ def case_submit(*, case_id: str, analyst: Actor, summary: str, expected_version:
     case = case_get(case_id=case_id)
     if case.status != OPEN:
         raise Conflict(f"Case {case_id} is {case.status}; only open cases can be submitted.")
+    _screening_clear(case, "submitted")
     return _transition(case=case, expected_version=expected_version, actor=analyst, action="case.submitted",
                        new_status=SUBMITTED, reason=summary, submitted_by=analyst.key,
                        submitted_by_name=analyst.name, submission_summary=summary, submitted_at=_now(),
@@ -125,29 +160,49 @@ def _decide_checks(*, case: Case, reviewer: Actor, rationale: str) -> None:
         reviewer.user_id is not None and case.submitted_by == f"user:{reviewer.user_id}"
     ):
         raise FourEyesViolation("You submitted this case; another reviewer must decide it (four-eyes).")
-    # The customer's risk may have been rated high since the case was opened: look again.
+    # The customer's risk may have been rated high, or a match confirmed, since the case was opened: look again.
+    customer = _customer(case.customer_id)
+    if customer is not None and customer.confirmed_match_alerts and SENIOR_REVIEWER not in reviewer.roles:
+        raise Forbidden("The customer has a confirmed sanctions match: a senior reviewer must decide this case.")
     if (case.requires_senior or _customer_is_high_risk(case.customer_id)) and SENIOR_REVIEWER not in reviewer.roles:
         raise Forbidden("This case is high risk: a senior reviewer must decide it.")
     if not rationale.strip():
         raise ValidationFailed("A rationale is required.", errors={"rationale": ["say why you decided so"]})
 
 
+def _customer_decision(case: Case, status: str, reviewer: Actor, rationale: str) -> dict[str, Any]:
+    """For an onboarding case: the customer's change (active or rejected) in the decision's transaction."""
+    if case.kind != "onboarding":
+        return {}
+    write, entry = customer_status_decide_write(customer_id=case.customer_id, status=status, actor=reviewer,
+                                                case_id=case.case_id, rationale=rationale)
+    return {"extra_writes": [write], "also": [entry]}
+
+
 def case_approve(*, case_id: str, reviewer: Actor, rationale: str, expected_version: int | None = None) -> Case:
-    """Approve a case that another user submitted; four-eyes is enforced here."""
+    """Approve a case that another user submitted; four-eyes is enforced here. Onboarding: the customer is active."""
     case = case_get(case_id=case_id)
     _decide_checks(case=case, reviewer=reviewer, rationale=rationale)
+    customer = _customer(case.customer_id)
+    if case.kind == "onboarding" and customer is not None and customer.confirmed_match_alerts:
+        raise Conflict(f"Case {case_id} cannot be approved: the customer has a confirmed sanctions match "
+                       f"({', '.join(str(a) for a in customer.confirmed_match_alerts)}); it can only be rejected.",
+                       code="confirmed_match")
+    _screening_clear(case, "approved")
     return _transition(case=case, expected_version=expected_version, actor=reviewer, action="case.approved",
                        new_status=APPROVED, reason=rationale, decision="approved", rationale=rationale,
-                       decided_by=reviewer.key, decided_by_name=reviewer.name, decided_at=_now())
+                       decided_by=reviewer.key, decided_by_name=reviewer.name, decided_at=_now(),
+                       **_customer_decision(case, "active", reviewer, rationale))
 
 
 def case_reject(*, case_id: str, reviewer: Actor, rationale: str, expected_version: int | None = None) -> Case:
-    """Reject a submitted case (e.g. refuse the relationship); four-eyes is enforced here."""
+    """Reject a submitted case (refuse the relationship); four-eyes is enforced here. Onboarding: customer rejected."""
     case = case_get(case_id=case_id)
     _decide_checks(case=case, reviewer=reviewer, rationale=rationale)
     return _transition(case=case, expected_version=expected_version, actor=reviewer, action="case.rejected",
                        new_status=REJECTED, reason=rationale, decision="rejected", rationale=rationale,
-                       decided_by=reviewer.key, decided_by_name=reviewer.name, decided_at=_now())
+                       decided_by=reviewer.key, decided_by_name=reviewer.name, decided_at=_now(),
+                       **_customer_decision(case, "rejected", reviewer, rationale))
 
 
 def case_return(*, case_id: str, reviewer: Actor, rationale: str, expected_version: int | None = None) -> Case:

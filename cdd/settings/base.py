@@ -201,7 +201,19 @@ CELERY_BEAT_SCHEDULE["documents.request_reminders_daily"] = {  # documents: remi
     "task": "documents.request_reminders", "schedule": 24 * 3600.0, "options": {"queue": "documents"}}
 CELERY_BEAT_SCHEDULE["audit.daily_digest"] = {  # audit: anchor finished days in the WORM bucket (idempotent)
     "task": "audit.daily_digest", "schedule": 3600.0, "options": {"queue": "default"}}
+CELERY_BEAT_SCHEDULE["core.outbox_sweep"] = {  # outbox: re-send follow-up work left pending
+    "task": "core.outbox_sweep", "schedule": 60.0, "options": {"queue": "default"}}
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+# --- Outbox: follow-up work of a write (apps/core/outbox.py) ---------------------------------
+# Each topic's handler, declared here (a system check imports each at start-up), and its queue.
+CDD_OUTBOX_HANDLERS = {
+    "screening.subject": "apps.screening.services.subjects.screening_subject_process",
+    "reviews.onboarding_case": "apps.reviews.services.case_open_onboarding_process",
+}
+CDD_OUTBOX_QUEUES = {"screening.subject": "screening", "reviews.onboarding_case": "default"}
+CDD_OUTBOX_REQUEUE_SECONDS = env("CDD_OUTBOX_REQUEUE_SECONDS", 120, cast=int)
+CDD_OUTBOX_KEEP_DAYS = env("CDD_OUTBOX_KEEP_DAYS", 30, cast=int)
 
 # --- API --------------------------------------------------------------------------
 REST_FRAMEWORK = {

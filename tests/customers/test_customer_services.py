@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import sys
 import threading
-import types
 from datetime import date, timedelta
 from typing import Any
 
@@ -13,11 +11,13 @@ import pytest
 from apps.audit.actors import Actor
 from apps.audit.models import AuditEvent
 from apps.core.errors import ValidationFailed
+from apps.core.outbox import outbox_drain, outbox_for_group, outbox_sweep
 from apps.customers import selectors, services
 from apps.customers.errors import CustomerNotFound, ExternalReferenceTaken, IdempotencyKeyClaimed, StaleVersion
 from apps.customers.idempotency import idempotency_claim_build
 from apps.customers.models import Customer, CustomerExternalRef
 from apps.customers.selectors import CustomerFilters, customer_list
+from apps.reviews.models import Case
 from tests.customers.conftest import entity_data, individual_data
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("aws", "no_scans")]
@@ -250,34 +250,58 @@ def test_two_concurrent_updates_one_wins_and_the_other_gets_a_precondition_failu
 def test_status_changes_follow_the_lifecycle(staff: Actor) -> None:
     customer = create(staff)
     with pytest.raises(ValidationFailed) as caught:
-        services.customer_update(customer_id=customer.customer_id, expected_version=1, changes={"status": "active"},
+        services.customer_update(customer_id=customer.customer_id, expected_version=1, changes={"status": "suspended"},
                                  actor=staff)
-    assert "cannot move from 'prospect' to 'active'" in caught.value.errors["status"][0]
+    assert "cannot move from 'prospect' to 'suspended'" in caught.value.errors["status"][0]
 
 
-def test_new_customers_go_through_the_seams_to_screening_and_onboarding(
+def test_a_new_customer_records_its_screening_and_its_onboarding_case_with_it(staff: Actor) -> None:
+    customer = create(staff)
+    items = outbox_for_group(group_key=customer.customer_id)
+    assert sorted((i.topic, i.status) for i in items) == [("reviews.onboarding_case", "pending"),
+                                                          ("screening.subject", "pending")]
+    screening = next(i for i in items if i.topic == "screening.subject")
+    assert screening.payload == {"customer_id": customer.customer_id, "subject_id": "customer", "trigger": "created"}
+    created = next(e for e in AuditEvent.query(f"customer#{customer.customer_id}") if e.action == "customer.created")
+    assert sorted(created.data["followups"]) == sorted(i.outbox_id for i in items)
+
+
+def test_a_broker_that_is_down_loses_nothing_the_sweep_and_a_worker_finish_it(
     staff: Actor, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    calls: list[tuple[str, str]] = []
-    screening = types.ModuleType("apps.screening.services")
-    screening.customer_screening_queue = lambda *, customer_id, actor: calls.append(("screen", customer_id))  # type: ignore[attr-defined]
-    reviews = types.ModuleType("apps.reviews.services")
-    reviews.case_open_onboarding = lambda *, customer_id, actor: calls.append(("case", customer_id))  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "apps.screening.services", screening)
-    monkeypatch.setitem(sys.modules, "apps.reviews.services", reviews)
-    customer = create(staff)
-    assert calls == [("screen", customer.customer_id), ("case", customer.customer_id)]
+    from apps.core import tasks
 
+    def down(*args: object, **kwargs: object) -> None:
+        raise ConnectionError("SQS is down")
 
-def test_a_failing_seam_does_not_undo_the_customer(staff: Actor, monkeypatch: pytest.MonkeyPatch) -> None:
-    def broken(*, customer_id: str, actor: Actor) -> None:
-        raise RuntimeError("queue down")
-
-    screening = types.ModuleType("apps.screening.services")
-    screening.customer_screening_queue = broken  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "apps.screening.services", screening)
+    monkeypatch.setattr(tasks.outbox_process_task, "apply_async", down)
     customer = create(staff)
     assert Customer.get(customer.customer_id).legal_name == "Maria Garcia Lopez"
+    assert outbox_sweep(older_than_seconds=0) >= 2  # still pending: found and sent again (and failing again)
+    assert outbox_drain(group_key=customer.customer_id) == {"done": 2, "failed": 0}
+    assert outbox_for_group(group_key=customer.customer_id) == []
+    assert Case.get(f"onboarding-{customer.customer_id}").status == "open"
+
+
+def test_a_change_of_a_screened_field_records_a_screening_request_and_another_change_does_not(staff: Actor) -> None:
+    customer = create(staff)
+    outbox_drain(group_key=customer.customer_id)
+    services.customer_update(customer_id=customer.customer_id, expected_version=1, changes={"occupation": "Judge"},
+                             actor=staff)
+    assert outbox_for_group(group_key=customer.customer_id) == []
+    services.customer_update(customer_id=customer.customer_id, expected_version=2,
+                             changes={"date_of_birth": "1984-03-18"}, actor=staff)
+    [item] = outbox_for_group(group_key=customer.customer_id)
+    assert (item.topic, item.payload["trigger"]) == ("screening.subject", "changed")
+
+
+def test_nobody_sets_a_customer_active_or_rejected_by_a_change(staff: Actor) -> None:
+    customer = create(staff, status="onboarding")
+    for status in ("active", "rejected"):
+        with pytest.raises(ValidationFailed) as caught:
+            services.customer_update(customer_id=customer.customer_id, expected_version=1,
+                                     changes={"status": status}, actor=staff)
+        assert "set by a reviewer's decision on the onboarding case" in caught.value.errors["status"][0]
 
 
 def test_an_idempotency_key_claimed_by_a_concurrent_create_stops_the_second_create(staff: Actor) -> None:

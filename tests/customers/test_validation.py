@@ -80,7 +80,9 @@ def test_status_moves_forward_and_exited_is_final() -> None:
     assert status_transition_problem("active", "suspended") is None
     assert status_transition_problem("suspended", "active") is None
     assert "cannot move from 'exited' to 'active'" in (status_transition_problem("exited", "active") or "")
-    assert "allowed from 'prospect': exited, onboarding" in (status_transition_problem("prospect", "active") or "")
+    assert "allowed from 'prospect': active, exited, onboarding, rejected" in (
+        status_transition_problem("prospect", "suspended") or "")
+    assert "cannot move from 'rejected' to 'active'" in (status_transition_problem("rejected", "active") or "")
 
 
 def test_names_normalise_to_plain_lower_case_words_for_prefix_search() -> None:
