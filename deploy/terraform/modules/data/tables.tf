@@ -12,22 +12,7 @@
 #   audit:  append-only: PutItem (with conditions) and reads; no role may UpdateItem or
 #           DeleteItem, and the table's resource policy below denies it to every principal
 locals {
-  # Declared ahead of the code that uses it: screening runs write their alerts here from the
-  # worker. Not in tables.json because no model exists yet.
-  planned_tables = {
-    screening_alerts = {
-      kind       = "alerts"
-      hash_key   = "alert_id"
-      range_key  = null
-      attributes = [{ name = "alert_id", type = "S" }, { name = "customer_id", type = "S" }, { name = "created_key", type = "S" }]
-      global_secondary_indexes = [
-        { name = "by-customer", hash_key = "customer_id", range_key = "created_key", projection_type = "ALL" },
-      ]
-      ttl_attribute = null
-    }
-  }
-
-  tables = merge(jsondecode(file("${path.module}/tables.json")), local.planned_tables)
+  tables = jsondecode(file("${path.module}/tables.json"))
 
   audit_tables = { for name, t in local.tables : name => t if t.kind == "audit" }
 
