@@ -202,7 +202,8 @@ CELERY_BEAT_SCHEDULE["documents.request_reminders_daily"] = {  # documents: remi
 CELERY_BEAT_SCHEDULE["audit.daily_digest"] = {  # audit: anchor finished days in the WORM bucket (idempotent)
     "task": "audit.daily_digest", "schedule": 3600.0, "options": {"queue": "default"}}
 CELERY_BEAT_SCHEDULE["core.outbox_sweep"] = {  # outbox: re-send follow-up work left pending
-    "task": "core.outbox_sweep", "schedule": 60.0, "options": {"queue": "default"}}
+    "task": "core.outbox_sweep", "schedule": env("CDD_OUTBOX_SWEEP_SECONDS", 60.0, cast=float),
+    "options": {"queue": "default"}}
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # --- Outbox: follow-up work of a write (apps/core/outbox.py) ---------------------------------

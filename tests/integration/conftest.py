@@ -51,6 +51,16 @@ class Stack:
     passwords: dict[str, str]
     local_dir: Path
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    starters: dict[str, Any] = field(default_factory=dict)
+
+    def kill(self, name: str) -> None:
+        """SIGKILL a process and its children (a crashed container), as abrupt as it gets."""
+        process = self.processes[name]
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+
+    def restart(self, name: str) -> None:
+        self.starters[name]()
 
     def manage(self, *args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([PY, "manage.py", *args], cwd=ROOT, env=self.env, capture_output=True, text=True,
@@ -80,23 +90,29 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     local_dir = tmp_path_factory.mktemp("stack")
     env = local_stack.local_env(base, local_dir=local_dir, prefix=f"it{os.getpid()}")
     env["CDD_SQS_WAIT_SECONDS"] = "1"
+    # Beat re-sends outbox items left pending after 10 s (a killed worker's), checking every 5 s.
+    env["CDD_OUTBOX_REQUEUE_SECONDS"] = "10"
+    env["CDD_OUTBOX_SWEEP_SECONDS"] = "5"
     env["DATABASE_URL"] = f"sqlite:///{local_dir / 'identity.sqlite3'}"
     env.pop("CDD_TEST_RUN", None)
     ports = {"moto": base, "api": base + 1, "web": base + 2, "admin": base + 3}
     processes: dict[str, subprocess.Popen[bytes]] = {}
 
+    starters: dict[str, Any] = {}
+
     def start(name: str, cmd: list[str], extra: dict[str, str] | None = None) -> None:
         log = open(local_dir / f"{name}.log", "ab")  # noqa: SIM115 - lives as long as the process
         processes[name] = subprocess.Popen(cmd, cwd=ROOT, env=dict(env, **(extra or {})), stdout=log,
                                            stderr=subprocess.STDOUT, start_new_session=True)
+        starters[name] = lambda: start(name, cmd, extra)
 
     try:
         start("moto", local_stack.moto_command(ports["moto"]))
         _wait_http(f"http://127.0.0.1:{ports['moto']}/moto-api/")
         stack = Stack(env=env, urls={k: f"http://127.0.0.1:{p}" for k, p in ports.items()}, api_key="",
-                      passwords={}, local_dir=local_dir, processes=processes)
+                      passwords={}, local_dir=local_dir, processes=processes, starters=starters)
         for args in (("migrate", "--noinput", "-v", "0"), ("aws_bootstrap",), ("collectstatic", "--noinput", "-v", "0"),
-                     ("demo_setup", "--no-data")):
+                     ("lists_load", "--from-snapshot", "--only-missing"), ("demo_setup", "--no-data")):
             result = stack.manage(*args)
             assert result.returncode == 0, f"manage.py {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
         stack.api_key = (local_dir / "demo-api-key.txt").read_text().strip()
@@ -105,6 +121,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             stack.passwords[username] = password
         for name, command in local_stack.service_commands(ports, workers=1, concurrency=1).items():
             start(name, command, {"CDD_SERVICE": name})
+        start("beat", [PY, "-m", "celery", "-A", "cdd", "beat", "--loglevel", "INFO",
+                       "--schedule", str(local_dir / "celerybeat-schedule")], {"CDD_SERVICE": "beat"})
         for service in ("api", "web", "admin"):
             _wait_http(f"{stack.urls[service]}/healthz")
         yield stack
