@@ -37,6 +37,12 @@ def customer_get(*, customer_id: str, consistent: bool = False) -> Customer:
         raise CustomerNotFound(f"No customer {customer_id}; check the id.") from None
 
 
+def customers_get(*, customer_ids: list[str]) -> dict[str, Customer]:
+    """Several customers by id at once (BatchGetItem), for lists that show names; missing ids are absent."""
+    ids = list(dict.fromkeys(i for i in customer_ids if i))
+    return {c.customer_id: c for c in Customer.batch_get(ids)} if ids else {}
+
+
 def external_ref_key(*, integration: str, external_reference: str) -> str:
     return f"{integration}#{external_reference}"
 

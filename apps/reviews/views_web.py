@@ -8,29 +8,40 @@ from typing import Any
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from apps.audit.actors import Actor
 from apps.audit.models import AuditEvent
-from apps.core.errors import DomainError
+from apps.core.errors import DomainError, Forbidden
+from apps.core.outbox import outbox_for_group
 from apps.core.roles import ANALYST, AUDITOR, REVIEWER, SENIOR_REVIEWER, user_roles
 from apps.core.web import role_required
+from apps.customers.selectors import customer_get, customers_get
 from apps.reviews import services
 from apps.reviews.models import STATUSES
 from apps.reviews.selectors import case_queue
+from apps.screening.selectors.alerts import (
+    alert_states_open_count,
+    alerts_of_customer,
+    screening_blockers,
+    screening_runs_of_subject,
+)
+from apps.screening.services.subjects import customer_screening_request
+from apps.screening.web import alert_card
 
 READERS = (ANALYST, REVIEWER, SENIOR_REVIEWER, AUDITOR)
 
 
 def _customer_summary(customer_id: str) -> dict[str, Any] | None:
     try:
-        from apps.customers.selectors import customer_get
-
         customer = customer_get(customer_id=customer_id)
-    except Exception:  # noqa: BLE001 - the page still shows the case if the customer cannot be read
+    except DomainError:  # the page still shows the case if the customer cannot be read
         return None
     return {"legal_name": customer.legal_name, "customer_type": customer.customer_type,
-            "status": customer.status, "risk_rating": customer.risk_rating, "cdd_level": customer.cdd_level}
+            "status": customer.status, "risk_rating": customer.risk_rating, "cdd_level": customer.cdd_level,
+            "confirmed_match": bool(customer.confirmed_match_alerts)}
 
 
 def _checklist(customer_id: str) -> list[Any]:
@@ -49,22 +60,40 @@ def case_queue_view(request: HttpRequest) -> HttpResponse:
     if status not in STATUSES:
         status = "submitted"
     cases = case_queue(status=status, limit=100)
-    return render(request, "reviews/queue.html", {"cases": cases, "status": status, "statuses": STATUSES})
+    customers = customers_get(customer_ids=[c.customer_id for c in cases])
+    now = timezone.now()
+    rows = [{"case": case, "customer": customers.get(case.customer_id),
+             "open_alerts": alert_states_open_count(customer_id=case.customer_id),
+             "age_days": (now - case.created_at).days} for case in cases]
+    return render(request, "reviews/queue.html", {"rows": rows, "status": status, "statuses": STATUSES})
 
 
 @role_required(*READERS)
 def case_detail_view(request: HttpRequest, case_id: str) -> HttpResponse:
     try:
         case = services.case_get(case_id=case_id)
-    except DomainError as exc:
-        return render(request, "core/forbidden.html", {"roles": [exc.message]}, status=404)
+    except DomainError:
+        return render(request, "core/not_found.html", {
+            "what": f"No case {case_id}.", "back": reverse("case-queue"), "back_label": "the work queue"}, status=404)
     timeline = list(AuditEvent.query(f"case#{case_id}", AuditEvent.sk.startswith("E#"), scan_index_forward=False))
     roles = user_roles(request.user)
+    customer = _customer_summary(case.customer_id)
+    views = alerts_of_customer(customer_id=case.customer_id)
+    views.sort(key=lambda v: (not v.is_open, v.alert.created_key))  # open alerts first
+    blockers = screening_blockers(customer_id=case.customer_id)
+    needs_senior = bool(case.requires_senior or (customer and (customer["confirmed_match"] or (
+        customer["risk_rating"] or "") in services.HIGH_RISK)))
     return render(request, "reviews/case.html", {
-        "case": case, "customer": _customer_summary(case.customer_id), "timeline": timeline,
+        "case": case, "customer": customer, "timeline": timeline,
         "checklist": _checklist(case.customer_id),
+        "alerts": [alert_card(v, request.user) for v in views], "blockers": blockers,
+        "open_alerts": sum(1 for v in views if v.is_open), "needs_senior": needs_senior,
+        "failing": [i for i in outbox_for_group(group_key=case.customer_id, topic_prefix="screening.") if i.attempts],
+        "runs": screening_runs_of_subject(customer_id=case.customer_id, subject_id="customer", limit=5),
         "can_submit": ANALYST in roles and case.status == "open",
+        "can_rescreen": ANALYST in roles and case.status in ("open", "submitted"),
         "can_decide": bool({REVIEWER, SENIOR_REVIEWER} & roles) and case.status == "submitted",
+        "next": request.path,
     })
 
 
@@ -78,6 +107,13 @@ def case_action_view(request: HttpRequest, case_id: str, action: str) -> HttpRes
     try:
         if action == "submit":
             services.case_submit(case_id=case_id, analyst=actor, summary=text, expected_version=expected)
+        elif action == "rescreen":
+            if ANALYST not in actor.roles:
+                raise Forbidden("Only analysts ask for a new screening.")
+            case = services.case_get(case_id=case_id)
+            items = customer_screening_request(customer_id=case.customer_id, actor=actor)
+            messages.success(request, f"Screening of {len(items)} subject(s) requested; results appear here shortly.")
+            return redirect("case-page", case_id=case_id)
         elif action in ("approve", "reject", "return"):
             decide = {"approve": services.case_approve, "reject": services.case_reject,
                       "return": services.case_return}[action]

@@ -13,5 +13,6 @@ urlpatterns = [
     path("", include("apps.reviews.urls_web")),
     path("", include("apps.customers.urls_web")),
     path("", include("apps.documents.urls_web")),
+    path("", include("apps.screening.urls_web")),
     path("", include("apps.audit.urls_web")),
 ]

@@ -230,3 +230,53 @@ def test_who_may_do_what_with_alerts(api: APIClient, auditor: Any, reviewer: Any
                                      {"outcome": "false_positive", "rationale": "x"}, format="json").status_code == 403
     missing = api.get("/api/v1/alerts/al_nope")
     assert (missing.status_code, missing.json()["code"]) == (404, "not_found")
+
+
+def test_the_case_page_shows_each_alert_side_by_side_with_the_forms_of_each_role(
+        analyst: Any, reviewer: Any, auditor: Any) -> None:
+    from django.test import Client
+
+    customer_id = created(SOLEIMANI)
+    case_url = f"/cases/onboarding-{customer_id}/"
+    as_analyst, as_reviewer, as_auditor = Client(), Client(), Client()
+    as_analyst.force_login(analyst)
+    as_reviewer.force_login(reviewer)
+    as_auditor.force_login(auditor)
+    page = as_analyst.get(case_url).content.decode()
+    assert "open alert" in page and "IRi.039" in page and "10481" in page
+    assert "<mark>Qasem</mark>" in page and "1957-03-11" in page
+    assert "Why this score" in page and 'name="outcome"' in page
+    assert "Screen the customer and its parties again" in page
+    alert_id = next(a.alert_id for a in Alert.by_customer.query(customer_id) if a.list_key == "un_sc")
+    response = as_analyst.post(f"/alerts/{alert_id}/propose", {"outcome": "false_positive", "rationale": "other man",
+                                                               "next": case_url}, follow=True)
+    assert "Proposal recorded" in response.content.decode()
+    reviewer_page = as_reviewer.get(case_url).content.decode()
+    assert "Confirm false positive" in reviewer_page and 'name="outcome"' not in reviewer_page
+    auditor_page = as_auditor.get(case_url).content.decode()
+    assert "Confirm" not in auditor_page and 'name="outcome"' not in auditor_page
+    assert as_auditor.post(f"/alerts/{alert_id}/confirm", {"rationale": "x"}).status_code == 403
+    confirmed = as_reviewer.post(f"/alerts/{alert_id}/confirm", {"rationale": "agreed", "next": case_url}, follow=True)
+    assert "Disposition confirmed." in confirmed.content.decode()
+    assert AlertState.get(alert_id).status == "false_positive"
+
+
+def test_the_work_queue_names_the_customer_and_counts_open_alerts(analyst: Any) -> None:
+    from django.test import Client
+
+    created(SOLEIMANI)
+    browser = Client()
+    browser.force_login(analyst)
+    page = browser.get("/cases/?status=open").content.decode()
+    assert ">Qasem Soleimani</a>" in page  # the name, not the customer id
+    assert 'class="badge badge-open">' in page
+
+
+def test_an_unknown_case_is_a_plain_not_found(reviewer: Any) -> None:
+    from django.test import Client
+
+    browser = Client()
+    browser.force_login(reviewer)
+    response = browser.get("/cases/nope/")
+    assert response.status_code == 404
+    assert "No case nope." in response.content.decode() and "Not allowed" not in response.content.decode()
