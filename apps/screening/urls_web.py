@@ -5,5 +5,5 @@ from django.urls import path
 from apps.screening import views_web
 
 urlpatterns = [
-    path("alerts/<str:alert_id>/<str:action>", views_web.alert_action_view, name="alert-action"),
+    path("alerts/<str:alert_id>/act", views_web.alert_action_view, name="alert-action"),
 ]

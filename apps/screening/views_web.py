@@ -14,8 +14,8 @@ from apps.screening.web import alert_action_run
 
 @require_POST
 @role_required(ANALYST, REVIEWER, SENIOR_REVIEWER)
-def alert_action_view(request: HttpRequest, alert_id: str, action: str) -> HttpResponse:
-    alert_action_run(request, alert_id, action)
+def alert_action_view(request: HttpRequest, alert_id: str) -> HttpResponse:
+    alert_action_run(request, alert_id, request.POST.get("action", ""))
     target = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         target = "/cases/"

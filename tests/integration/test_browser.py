@@ -37,3 +37,91 @@ def test_an_analyst_signs_in_to_the_admin(stack: Stack, page: Any) -> None:
     page.click("input[type=submit]")
     page.wait_for_selector("#site-name")
     assert "CDD platform administration" in page.inner_text("#site-name")
+
+
+def _sign_in(stack: Stack, page: Any, username: str, service: str = "web") -> None:
+    if service == "web":
+        page.goto(f"{stack.urls['web']}/login/")
+        page.fill("input[name=username]", username)
+        page.fill("input[name=password]", stack.passwords[username])
+        page.click("button[type=submit]")
+        page.wait_for_url(f"{stack.urls['web']}/")
+    else:
+        page.goto(f"{stack.urls['admin']}/admin/login/")
+        page.fill("input[name=username]", username)
+        page.fill("input[name=password]", stack.passwords[username])
+        page.click("input[type=submit]")
+        page.wait_for_selector("#site-name")
+
+
+def _shot(page: Any, name: str) -> None:
+    """Keep a screenshot when CDD_SCREENSHOT_DIR is set (how the pages were looked at, role by role)."""
+    import os
+    from pathlib import Path
+
+    folder = os.environ.get("CDD_SCREENSHOT_DIR")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
+
+
+def test_alerts_are_worked_side_by_side_in_the_browser_role_by_role(stack: Stack, browser: Any) -> None:
+    import time
+
+    import requests
+
+    headers = {"Authorization": f"Api-Key {stack.api_key}"}
+    created = requests.post(f"{stack.urls['api']}/api/v1/customers", headers=headers, timeout=30, json={
+        "customer_type": "individual", "legal_name": "Qasem Soleimani", "date_of_birth": "1957-03-11",
+        "nationalities": ["IR"], "country_of_residence": "IR", "status": "onboarding"})
+    customer_id = created.json()["customer_id"]
+    deadline = time.monotonic() + 60
+    while not requests.get(f"{stack.urls['api']}/api/v1/customers/{customer_id}/alerts", headers=headers,
+                           timeout=10).json():
+        assert time.monotonic() < deadline, "no alerts"
+        time.sleep(0.5)
+    time.sleep(1)  # the case is opened by the worker too
+    case_url = f"{stack.urls['web']}/cases/onboarding-{customer_id}/"
+
+    analyst = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    _sign_in(stack, analyst, "analyst")
+    analyst.goto(f"{stack.urls['web']}/cases/?status=open")
+    assert "Qasem Soleimani" in analyst.inner_text("table.queue")
+    _shot(analyst, "1-queue-analyst")
+    analyst.goto(case_url)
+    assert "open alert" in analyst.inner_text("#screening")
+    assert analyst.locator(".alert-card mark").first.inner_text() in ("Qasem", "Soleimani")
+    _shot(analyst, "2-case-analyst")
+    card = analyst.locator(".alert-card").filter(has_text="IRi.039")
+    card.locator("select[name=outcome]").select_option("false_positive")
+    card.locator("textarea[name=rationale]").first.fill("Different person: born in Shiraz, a teacher")
+    card.locator("button", has_text="Propose").click()
+    analyst.wait_for_load_state()
+    assert "Proposal recorded" in analyst.inner_text("main")
+
+    reviewer = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    _sign_in(stack, reviewer, "reviewer")
+    reviewer.goto(case_url)
+    card = reviewer.locator(".alert-card").filter(has_text="IRi.039")
+    assert card.locator("button", has_text="Confirm false positive").is_enabled()
+    assert reviewer.locator("select[name=outcome]").count() == 0  # reviewers do not propose
+    _shot(reviewer, "3-case-reviewer")
+    card.locator("textarea[name=rationale]").first.fill("Agreed: other place of birth")
+    card.locator("button", has_text="Confirm false positive").click()
+    reviewer.wait_for_load_state()
+    assert "Disposition confirmed." in reviewer.inner_text("main")
+
+    auditor = browser.new_context().new_page()
+    _sign_in(stack, auditor, "auditor")
+    auditor.goto(case_url)
+    assert auditor.locator("form.disposition").count() == 0
+    _shot(auditor, "4-case-auditor")
+
+    admin = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    _sign_in(stack, admin, "analyst", service="admin")
+    admin.goto(f"{stack.urls['admin']}/admin/domain/alerts/?status=open")
+    assert "Qasem Soleimani" in admin.inner_text("#content")
+    _shot(admin, "5-admin-alert-queue")
+    admin.click("#content table a")
+    assert "list entry" in admin.inner_text("#content").lower()  # the admin styles headers in capitals
+    _shot(admin, "6-admin-alert-page")

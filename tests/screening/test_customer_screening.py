@@ -248,15 +248,16 @@ def test_the_case_page_shows_each_alert_side_by_side_with_the_forms_of_each_role
     assert "Why this score" in page and 'name="outcome"' in page
     assert "Screen the customer and its parties again" in page
     alert_id = next(a.alert_id for a in Alert.by_customer.query(customer_id) if a.list_key == "un_sc")
-    response = as_analyst.post(f"/alerts/{alert_id}/propose", {"outcome": "false_positive", "rationale": "other man",
-                                                               "next": case_url}, follow=True)
+    response = as_analyst.post(f"/alerts/{alert_id}/act", {"action": "propose", "outcome": "false_positive",
+                                                           "rationale": "other man", "next": case_url}, follow=True)
     assert "Proposal recorded" in response.content.decode()
     reviewer_page = as_reviewer.get(case_url).content.decode()
     assert "Confirm false positive" in reviewer_page and 'name="outcome"' not in reviewer_page
     auditor_page = as_auditor.get(case_url).content.decode()
     assert "Confirm" not in auditor_page and 'name="outcome"' not in auditor_page
-    assert as_auditor.post(f"/alerts/{alert_id}/confirm", {"rationale": "x"}).status_code == 403
-    confirmed = as_reviewer.post(f"/alerts/{alert_id}/confirm", {"rationale": "agreed", "next": case_url}, follow=True)
+    assert as_auditor.post(f"/alerts/{alert_id}/act", {"action": "confirm", "rationale": "x"}).status_code == 403
+    confirmed = as_reviewer.post(f"/alerts/{alert_id}/act", {"action": "confirm", "rationale": "agreed",
+                                                              "next": case_url}, follow=True)
     assert "Disposition confirmed." in confirmed.content.decode()
     assert AlertState.get(alert_id).status == "false_positive"
 
@@ -280,3 +281,23 @@ def test_an_unknown_case_is_a_plain_not_found(reviewer: Any) -> None:
     response = browser.get("/cases/nope/")
     assert response.status_code == 404
     assert "No case nope." in response.content.decode() and "Not allowed" not in response.content.decode()
+
+
+def test_analysts_work_the_alert_queue_and_the_alert_page_in_the_admin(analyst: Any, platform_admin: Any) -> None:
+    from django.test import Client
+
+    customer_id = created(SOLEIMANI)
+    alert_id = next(a.alert_id for a in Alert.by_customer.query(customer_id) if a.list_key == "ofac_sdn")
+    browser = Client()
+    browser.force_login(analyst)
+    queue = browser.get("/admin/domain/alerts/?status=open&list=ofac_sdn").content.decode()
+    assert "Qasem Soleimani" in queue and "10481" in queue and "IRi.039" not in queue
+    page = browser.get(f"/admin/domain/alerts/{alert_id}/").content.decode()
+    assert "<mark>Qasem</mark>" in page and 'name="outcome"' in page
+    done = browser.post(f"/admin/domain/alerts/{alert_id}/", {"action": "propose", "outcome": "true_match",
+                                                              "rationale": "same man"}, follow=True)
+    assert "Proposal recorded" in done.content.decode()
+    assert AlertState.get(alert_id).status == "proposed"
+    admin = Client()
+    admin.force_login(platform_admin)
+    assert admin.get("/admin/domain/alerts/").status_code == 403

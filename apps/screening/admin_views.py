@@ -1,0 +1,86 @@
+"""Admin pages for analysts: the alert queue (by status, list, score band, age) and the alert page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+
+from apps.core.admin_site import AdminPage
+from apps.core.errors import DomainError
+from apps.core.roles import ANALYST, REVIEWER, SENIOR_REVIEWER
+from apps.screening.dynamo_models import ALERT_STATUSES, OPEN
+from apps.screening.selectors.alerts import alert_get, alert_queue
+from apps.screening.web import STATUS_LABELS, alert_action_run, alert_card
+
+WORKERS = (ANALYST, REVIEWER, SENIOR_REVIEWER)
+SCORE_BANDS = {"": (0.0, 1.01), "high": (0.95, 1.01), "medium": (0.88, 0.95), "low": (0.0, 0.88)}
+AGES: dict[str, int | None] = {"": None, "1d": 1, "7d": 7, "30d": 30}
+
+
+def alerts_view(request: HttpRequest, *, site: Any) -> HttpResponse:
+    status = request.GET.get("status", OPEN)
+    status = status if status in ALERT_STATUSES else OPEN
+    list_key = request.GET.get("list", "")
+    band = request.GET.get("score", "")
+    band = band if band in SCORE_BANDS else ""
+    age = request.GET.get("older_than", "")
+    age = age if age in AGES else ""
+    low, high = SCORE_BANDS[band]
+    min_days = AGES[age] or 0
+    now = timezone.now()
+    states = alert_queue(status=status, limit=500)
+    rows = []
+    for state in states:
+        days = (now - state.created_at).days
+        if (list_key and state.list_key != list_key) or not low <= float(state.score) < high or days < min_days:
+            continue
+        rows.append({"cells": [state.subject_name, state.list_key, state.list_entity_id,
+                               f"{float(state.score):.2f}", STATUS_LABELS.get(state.status, state.status),
+                               f"{days} d", state.updated_at.strftime("%Y-%m-%d %H:%M")],
+                     "url": reverse("admin:domain-alert", args=[state.alert_id])})
+    base = reverse("admin:domain-alerts")
+
+    def link(**change: str) -> str:
+        params = {"status": status, "list": list_key, "score": band, "older_than": age, **change}
+        return base + "?" + "&".join(f"{k}={v}" for k, v in params.items() if v)
+
+    lists = sorted({s.list_key for s in states})
+    filters = ([(STATUS_LABELS[s], link(status=s), s == status) for s in ALERT_STATUSES]
+               + [("any list", link(list=""), not list_key)] + [(k, link(list=k), k == list_key) for k in lists]
+               + [(f"score {b or 'any'}", link(score=b), b == band) for b in SCORE_BANDS]
+               + [(f"older than {a}" if a else "any age", link(older_than=a), a == age) for a in AGES])
+    return TemplateResponse(request, "admin/cdd_table.html", {
+        **site.each_context(request), "title": f"Alerts: {STATUS_LABELS[status]}", "filters": filters,
+        "headers": ["Subject", "List", "Entry", "Score", "Status", "Age", "Changed"], "rows": rows,
+        "empty": f"No {STATUS_LABELS[status]} alerts match.",
+    })
+
+
+def alert_view(request: HttpRequest, alert_id: str, *, site: Any) -> HttpResponse:
+    if request.method == "POST":
+        alert_action_run(request, alert_id, request.POST.get("action", ""))
+        return redirect(reverse("admin:domain-alert", args=[alert_id]))
+    try:
+        view = alert_get(alert_id=alert_id)
+    except DomainError as exc:
+        return TemplateResponse(request, "admin/cdd_table.html", {
+            **site.each_context(request), "title": "Alert", "headers": [], "rows": [], "empty": exc.message,
+        }, status=404)
+    return TemplateResponse(request, "admin/cdd_alert.html", {
+        **site.each_context(request), "title": f"Alert: {view.alert.subject_name} — {view.alert.list_key} "
+                                               f"{view.alert.list_entity_id}",
+        "c": alert_card(view, request.user), "queue_url": reverse("admin:domain-alerts"),
+        "customer_url": reverse("admin:domain-customer", args=[view.alert.customer_id]),
+    })
+
+
+ADMIN_PAGES = [
+    AdminPage(route="alerts/", view=alerts_view, name="alerts", title="Alerts", roles=WORKERS),
+    AdminPage(route="alerts/<str:alert_id>/", view=alert_view, name="alert", title="Alert", roles=WORKERS,
+              listed=False),
+]
