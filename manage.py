@@ -25,6 +25,11 @@ def main() -> None:
     try:
         execute_from_command_line(sys.argv)
     except Exception as exc:
+        from django.core.exceptions import ImproperlyConfigured
+
+        if isinstance(exc, ImproperlyConfigured) and "CDD_ENV=local talks only to the local stack" in str(exc):
+            sys.stderr.write(f"{exc}\n")  # a refusal, not a crash: no traceback
+            sys.exit(2)
         endpoint = _local_stack_down(exc) if os.environ.get("CDD_ENV", "local") == "local" else None
         if endpoint is None:
             raise

@@ -98,7 +98,7 @@ def local_stack(workers: int, threads: int, keep_logs: bool) -> Iterator[tuple[s
     try:
         print(f"starting moto on 127.0.0.1:{moto_port} and the api on 127.0.0.1:{api_port} ({workdir})",
               file=sys.stderr)
-        start("moto", [PY, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(moto_port)])
+        start("moto", [PY, str(ROOT / "scripts" / "moto_server.py"), "--port", str(moto_port)])
         wait_for(f"http://127.0.0.1:{moto_port}/moto-api/")
         for step in (("migrate", "--noinput", "-v", "0"), ("aws_bootstrap",), ("demo_setup", "--no-data")):
             manage(*step)

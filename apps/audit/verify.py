@@ -341,7 +341,7 @@ def audit_trail_verify(*, since: date | None = None, chain: str | None = None, t
     for day in sorted(d for d in days if d < today):
         anchor = audit_anchor_get(day=day)
         if anchor is None:
-            report.warnings.append(f"no digest was written for {day}: run the audit.daily_digest task")
+            report.warnings.append(f"no digest was written for {day}: run `manage.py audit_digest --day {day}` (beat does it hourly)")
             continue
         report.anchors += 1
         for message in anchor_document_check(anchor.document):

@@ -147,13 +147,26 @@ def outbox_pending(*, older_than_seconds: float, limit: int = 1000) -> list[Outb
 
 
 def outbox_sweep(*, older_than_seconds: float | None = None) -> int:
-    """Send again every item still pending after the re-queue delay (beat runs this every minute)."""
+    """Send again every item still pending after the re-queue delay (beat runs this every minute).
+
+    A re-sent item's place in the pending index moves to now, so a backlog that the workers are
+    still working through is re-sent once per delay, not once per sweep.
+    """
     delay = settings.CDD_OUTBOX_REQUEUE_SECONDS if older_than_seconds is None else older_than_seconds
     items = outbox_pending(older_than_seconds=delay)
     if items:
         logger.info("outbox sweep: re-sending %d pending item(s)", len(items))
-    outbox_send(items)
-    return len(items)
+    resent = []
+    for item in items:
+        now = utcnow()
+        try:
+            item.update(actions=[OutboxItem.pending_key.set(f"{now.isoformat()}#{item.outbox_id}")],
+                        condition=OutboxItem.status == PENDING)
+        except UpdateError:
+            continue  # done meanwhile
+        resent.append(item)
+    outbox_send(resent)
+    return len(resent)
 
 
 def outbox_for_group(*, group_key: str, topic_prefix: str = "", pending_only: bool = True) -> list[OutboxItem]:

@@ -23,12 +23,14 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("action", choices=["save", "load"])
-        parser.add_argument("--dir", default=str(settings.LOCAL_DIR / "state"), help="Folder of the saved state.")
+        parser.add_argument("--dir", help="Folder of the saved state (default .local/state).")
 
     def handle(self, *args: Any, **options: Any) -> None:
         if settings.CDD_ENV != "local" or not settings.AWS_ENDPOINT_URL:
             raise CommandError("local_state works only on the local stack (CDD_ENV=local with AWS_ENDPOINT_URL set).")
-        folder = Path(options["dir"])
+        folder = Path(options["dir"] or settings.LOCAL_DIR / "state")
+        if options["dir"] and options["action"] == "load" and not (folder / "dynamodb.jsonl").exists():
+            raise CommandError(f"{folder} holds no saved state (no dynamodb.jsonl); check the folder name.")
         if options["action"] == "save":
             self._save(folder)
         else:
