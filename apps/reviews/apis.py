@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.audit.actors import Actor
-from apps.core.errors import ValidationFailed
+from apps.core.etags import expected_version
 from apps.core.openapi import ERROR_RESPONSES, error
 from apps.core.roles import ANALYST, AUDITOR, REVIEWER, SENIOR_REVIEWER
 from apps.reviews import services
@@ -42,14 +42,7 @@ class CaseOutputSerializer(serializers.Serializer):
 
 
 def _expected_version(request: Request) -> int | None:
-    header = request.headers.get("If-Match")
-    if not header:
-        return None
-    try:
-        return int(header.strip().strip('W/').strip('"'))
-    except ValueError:
-        raise ValidationFailed("If-Match is not a case version.",
-                               errors={"If-Match": ["send the ETag of the case you read"]}) from None
+    return expected_version(request, what="a case")
 
 
 def _case_response(case: Case, status: int = 200) -> Response:

@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.audit.actors import Actor
-from apps.core.errors import ValidationFailed
+from apps.core.etags import expected_version
 from apps.core.openapi import ERROR_RESPONSES, error
 from apps.core.roles import ANALYST, REVIEWER, SENIOR_REVIEWER
 from apps.customers.selectors import customer_get
@@ -85,14 +85,7 @@ def _alert_response(view: AlertView) -> Response:
 
 
 def _expected_version(request: Request) -> int | None:
-    header = request.headers.get("If-Match")
-    if not header:
-        return None
-    try:
-        return int(header.strip().removeprefix("W/").strip('"'))
-    except ValueError:
-        raise ValidationFailed("If-Match is not an alert version.",
-                               errors={"If-Match": ["send the ETag of the alert you read"]}) from None
+    return expected_version(request, what="an alert")
 
 
 class CustomerAlertListApi(APIView):
