@@ -56,6 +56,7 @@ CUSTOMER_SUBJECT = "customer"
 # A run turns at most this many hits into alerts (one transaction holds them all; more than a
 # handful of distinct listed entities for one subject means the subject's data needs a look).
 MAX_ALERTS_PER_RUN = 20
+REQUESTS_PER_TRANSACTION = 90
 ENTITY_TYPE = {"individual": "person", "legal_entity": "organization"}
 
 
@@ -308,10 +309,14 @@ def customer_screening_request(*, customer_id: str, actor: Actor, trigger: str =
     parties = related_party_list(customer_id=customer_id)
     items = [screening_request_new(customer_id=customer_id, subject_id=CUSTOMER_SUBJECT, trigger=trigger)]
     items += [screening_request_new(customer_id=customer_id, subject_id=p.party_id, trigger=trigger) for p in parties]
-    audit_event_record(
-        entry=AuditEntry(actor=actor, action="screening.requested", object_type="customer", object_id=customer_id,
-                         data={"requests": [i.outbox_id for i in items], "subjects": len(items), "trigger": trigger}),
-        writes=[outbox_put(item) for item in items],
-    )
-    outbox_send(items)
+    # One transaction holds at most 100 items (the event and its chain head take two).
+    chunks = [items[i:i + REQUESTS_PER_TRANSACTION] for i in range(0, len(items), REQUESTS_PER_TRANSACTION)]
+    for number, chunk in enumerate(chunks, start=1):
+        audit_event_record(
+            entry=AuditEntry(actor=actor, action="screening.requested", object_type="customer", object_id=customer_id,
+                             data={"requests": [i.outbox_id for i in chunk], "subjects": len(items),
+                                   "trigger": trigger, "part": f"{number} of {len(chunks)}"}),
+            writes=[outbox_put(item) for item in chunk],
+        )
+        outbox_send(chunk)
     return items

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import urllib.error
 import urllib.request
@@ -50,7 +51,10 @@ class Command(BaseCommand):
                         out.write(json.dumps({"table": model.Meta.name, "item": item}) + "\n")
                         items += 1
         s3 = aws.client("s3")
-        objects = 0
+        objects = fetched = 0
+        blobs = folder.parent / f"{folder.name}-objects"
+        blobs.mkdir(parents=True, exist_ok=True)
+        keep: set[str] = set()
         with open(tmp / "s3.jsonl", "w", encoding="utf-8") as out:
             for bucket in aws.bucket_names():
                 # Every version, oldest first, so the records' version ids all resolve after a load.
@@ -62,21 +66,33 @@ class Command(BaseCommand):
                 versions.sort(key=lambda v: v["Key"])  # stable: keeps each key's oldest-first order
                 for version in versions:
                     version_id = version.get("VersionId") or "null"
-                    extra = {"VersionId": version_id} if version_id != "null" else {}
-                    head = s3.get_object(Bucket=bucket, Key=version["Key"], **extra)
-                    out.write(json.dumps({
-                        "bucket": bucket, "key": version["Key"], "version_id": version_id,
-                        "content_type": head.get("ContentType"),
-                        "metadata": head.get("Metadata", {}),
-                        "body": base64.b64encode(head["Body"].read()).decode(),
-                    }) + "\n")
+                    # An object version never changes: its bytes are fetched and written once, then reused.
+                    blob = hashlib.sha256(
+                        f"{bucket}|{version['Key']}|{version_id}|{version.get('ETag', '')}".encode()).hexdigest()
+                    keep.add(blob)
+                    row = {"bucket": bucket, "key": version["Key"], "version_id": version_id, "blob": blob}
+                    meta = blobs / f"{blob}.json"
+                    if meta.exists() and (blobs / blob).exists():
+                        row.update(json.loads(meta.read_text()))
+                    else:
+                        extra = {"VersionId": version_id} if version_id != "null" else {}
+                        head = s3.get_object(Bucket=bucket, Key=version["Key"], **extra)
+                        (blobs / blob).write_bytes(head["Body"].read())
+                        described = {"content_type": head.get("ContentType"), "metadata": head.get("Metadata", {})}
+                        meta.write_text(json.dumps(described))
+                        row.update(described)
+                        fetched += 1
+                    out.write(json.dumps(row) + "\n")
                     objects += 1
+        for stale in blobs.iterdir():  # versions that no longer exist
+            if stale.name.removesuffix(".json") not in keep:
+                stale.unlink()
         if folder.exists():
             for child in folder.iterdir():
                 child.unlink()
             folder.rmdir()
         tmp.rename(folder)
-        self.stdout.write(f"saved {items} items and {objects} objects to {folder}")
+        self.stdout.write(f"saved {items} items and {objects} objects ({fetched} new) to {folder}")
 
     def _load(self, folder: Path) -> None:
         if not (folder / "dynamodb.jsonl").exists():
@@ -99,8 +115,9 @@ class Command(BaseCommand):
                     extra: dict[str, Any] = {"Metadata": row.get("metadata") or {}}
                     if row.get("content_type"):
                         extra["ContentType"] = row["content_type"]
-                    put = s3.put_object(Bucket=row["bucket"], Key=row["key"], Body=base64.b64decode(row["body"]),
-                                        **extra)
+                    body = (base64.b64decode(row["body"]) if "body" in row  # the older, self-contained format
+                            else (folder.parent / f"{folder.name}-objects" / row["blob"]).read_bytes())
+                    put = s3.put_object(Bucket=row["bucket"], Key=row["key"], Body=body, **extra)
                     objects += 1
                     saved, given = row.get("version_id") or "null", put.get("VersionId") or "null"
                     if saved not in ("null", given):
