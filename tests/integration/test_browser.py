@@ -80,7 +80,10 @@ def test_alerts_are_worked_side_by_side_in_the_browser_role_by_role(stack: Stack
                            timeout=10).json():
         assert time.monotonic() < deadline, "no alerts"
         time.sleep(0.5)
-    time.sleep(1)  # the case is opened by the worker too
+    case_id = f"onboarding-{customer_id}"
+    while requests.get(f"{stack.urls['api']}/api/v1/cases/{case_id}", headers=headers, timeout=10).status_code != 200:
+        assert time.monotonic() < deadline, "the worker opened no onboarding case"  # opened by the worker too
+        time.sleep(0.3)
     case_url = f"{stack.urls['web']}/cases/onboarding-{customer_id}/"
 
     analyst = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
