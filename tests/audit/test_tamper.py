@@ -194,3 +194,8 @@ def test_the_commands_explain_themselves() -> None:
     export_help = audit_export.Command().create_parser("manage.py", "audit_export").format_help()
     assert all(option in verify_help for option in ("--since", "--object", "--file", "Exits 1"))
     assert all(option in export_help for option in ("--since", "--until", "--object", "--out"))
+
+
+def test_audit_verify_of_an_object_with_no_trail_says_so_instead_of_ok(five: list[AuditEvent]) -> None:
+    with pytest.raises(CommandError, match="No audit chain for customer:NOPE"):
+        call_command("audit_verify", "--object", "customer:NOPE", "--no-progress")

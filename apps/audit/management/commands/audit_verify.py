@@ -61,6 +61,11 @@ class Command(BaseCommand):
                     raise CommandError("--object needs TYPE:ID, e.g. customer:01JD5XK8T9.")
                 report = audit_trail_verify(chain=f"{kind}#{ident}", progress=progress)
                 scope = f"object {options['object']}"
+                if not report.events and report.ok:
+                    raise CommandError(
+                        f"No audit chain for {options['object']}: nothing was ever recorded for that object. Check "
+                        "the type and the id (customer ids start with cus_, cases are onboarding-cus_…)."
+                    )
             else:
                 since = _day(options["since"]) if options["since"] else None
                 report = audit_trail_verify(since=since, progress=progress)

@@ -64,7 +64,11 @@ class Command(BaseCommand):
             try:
                 list_source_for(key)
             except DomainError as exc:
-                raise CommandError(f"{exc.message}. Use --list with one of: {', '.join(sorted(known))}") from exc
+                raise CommandError(
+                    f"{exc.message}. Use --list with one of: {', '.join(sorted(known))}; a list of your own (an "
+                    "internal watch list, a FollowTheMoney file) is declared first in CDD_LISTS_EXTRA "
+                    "(docs/lists.md, 'The internal watch-list CSV'), in this shell and in the stack's."
+                ) from exc
             if options["from_snapshot"] and key not in SNAPSHOT_LISTS:
                 raise CommandError(f"The snapshot has no list {key!r}; use --dir or --fetch for it.")
         if options["only_missing"]:
