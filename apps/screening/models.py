@@ -35,10 +35,11 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
 from apps.core.dynamo import CddModel, TableMeta, utcnow
 
-ListVersionStatus = Literal["active", "superseded", "refused"]
+ListVersionStatus = Literal["active", "superseded", "refused", "held"]
 STATUS_ACTIVE = "active"
 STATUS_SUPERSEDED = "superseded"
 STATUS_REFUSED = "refused"
+STATUS_HELD = "held"  # parsed and stored, but shrank too much: waits for a senior person to activate it
 
 
 class ListVersionByChecksumIndex(GlobalSecondaryIndex["ListVersion"]):

@@ -268,6 +268,12 @@ CDD_DOCUMENTS_REMINDER_DAYS = env("CDD_DOCUMENTS_REMINDER_DAYS", "7,1", cast=to_
 from apps.screening.list_schedule import beat_entries, json_object  # noqa: E402  (light, no Django)
 
 CDD_LISTS_MIN_RATIO = env("CDD_LISTS_MIN_RATIO", 0.5, cast=float)  # refuse a version below this share of the last
+# Hold (for a senior reviewer's activation) a version that lost more than this share of the active one's entries.
+CDD_LISTS_MAX_SHRINK = env("CDD_LISTS_MAX_SHRINK", 0.05, cast=float)
+# Refuse a version whose secondary files name entries its primary file lacks: more than the active version's
+# share of such orphan ids plus this, or more than the ceiling when there is no active version.
+CDD_LISTS_MAX_ORPHAN_RISE = env("CDD_LISTS_MAX_ORPHAN_RISE", 0.05, cast=float)
+CDD_LISTS_MAX_ORPHAN_SHARE = env("CDD_LISTS_MAX_ORPHAN_SHARE", 0.25, cast=float)
 CDD_LISTS_FETCH_TIMEOUT = env("CDD_LISTS_FETCH_TIMEOUT", 60.0, cast=float)  # seconds per request
 CDD_LISTS_FETCH_MAX_BYTES = env("CDD_LISTS_FETCH_MAX_BYTES", 200 * 1024 * 1024, cast=int)  # per file
 # {"bank_watch": {"format": "internal"|"ftm", "url": "...", "title": "...", "refresh_cron": "0 3 * * *"}}

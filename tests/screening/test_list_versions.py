@@ -166,3 +166,67 @@ def test_a_load_that_raced_with_another_is_not_activated(bank_list, system_actor
         list_version_load(list_key=bank_list, files=watchlist(*ROWS[:8]), actor=system_actor)
     assert ListHead.get(bank_list).active_version_id == second.version_id
     assert ListVersion.get(bank_list, second.version_id).status == "active"
+
+
+def _sdn_cut(share: float) -> dict[str, bytes]:
+    """The bundled SDN publication with sdn.csv cut at a line boundary after ``share`` of its rows."""
+    files = dict(snapshot_files("ofac_sdn"))
+    lines = files["sdn.csv"].splitlines(keepends=True)
+    files["sdn.csv"] = b"".join(lines[: int(len(lines) * share)])
+    return files
+
+
+def test_a_primary_file_cut_short_is_refused_although_it_parses(aws, system_actor):
+    full = list_version_load(list_key="ofac_sdn", files=snapshot_files("ofac_sdn"), actor=system_actor).version
+    cut = list_version_load(list_key="ofac_sdn", files=_sdn_cut(0.6), actor=system_actor)
+    assert cut.outcome == "refused"
+    assert "the primary file looks cut short" in cut.version.message
+    assert "add.csv describes" in cut.version.message or "alt.csv describes" in cut.version.message
+    assert ListHead.get("ofac_sdn").active_version_id == full.version_id
+    assert int(ListHead.get("ofac_sdn").entity_count) == 14965
+
+
+def test_a_sanctions_list_that_shrinks_too_much_is_held_for_a_senior_reviewer(aws, system_actor, analyst,
+                                                                              senior_reviewer):
+    from django.contrib.auth.models import Group
+
+    from apps.audit.actors import Actor
+    from apps.core.errors import Forbidden, FourEyesViolation
+
+    full = list_version_load(list_key="un_sc", files=snapshot_files("un_sc"), actor=system_actor).version
+    xml = snapshot_files("un_sc")["consolidated.xml"].decode()
+    head, sep, rest = xml.partition("<INDIVIDUAL>")
+    kept = rest.split("<INDIVIDUAL>")
+    shrunk = head + sep + "<INDIVIDUAL>".join(kept[: int(len(kept) * 0.85)])  # about 15% of individuals fewer
+    last = shrunk.rindex("</INDIVIDUAL>") + len("</INDIVIDUAL>")
+    shrunk = shrunk[:last] + xml[xml.index("</INDIVIDUALS>"):]
+    loader = Actor.from_user(senior_reviewer)
+    held = list_version_load(list_key="un_sc", files={"consolidated.xml": shrunk.encode()}, actor=loader)
+    assert held.outcome == "held"
+    assert "held until a senior reviewer who did not load it" in held.version.message
+    assert ListHead.get("un_sc").active_version_id == full.version_id  # still screening the full list
+    with pytest.raises(Forbidden):
+        list_version_activate(list_key="un_sc", version_id=held.version.version_id, actor=Actor.from_user(analyst),
+                              reason="looks fine")
+    with pytest.raises(FourEyesViolation):
+        list_version_activate(list_key="un_sc", version_id=held.version.version_id, actor=loader, reason="mine")
+    analyst.groups.add(Group.objects.get(name="senior_reviewer"))
+    other_senior = Actor.from_user(type(analyst).objects.get(pk=analyst.pk))
+    list_version_activate(list_key="un_sc", version_id=held.version.version_id, actor=other_senior,
+                          reason="UN delisted them on the committee's decision of the day")
+    assert ListHead.get("un_sc").active_version_id == held.version.version_id
+    assert audit_actions("un_sc") == ["list_version.activated", "list_version.held", "list_version.activated"]
+
+
+def test_the_cli_prints_refusals_and_held_versions_and_exits_non_zero(aws, tmp_path, capsys):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    call_command("lists_load", "--from-snapshot", "--list", "ofac_sdn")
+    folder = tmp_path / "ofac_sdn"
+    folder.mkdir()
+    for name, data in _sdn_cut(0.6).items():
+        (folder / name).write_bytes(data)
+    with pytest.raises(CommandError, match="1 of 1 lists were not loaded"):
+        call_command("lists_load", "--dir", str(tmp_path), "--list", "ofac_sdn")
+    assert "REFUSED version" in capsys.readouterr().err

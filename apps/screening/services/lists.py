@@ -28,7 +28,8 @@ from apps.audit.actors import Actor
 from apps.audit.services import AuditEntry, Write, audit_event_record
 from apps.core import aws
 from apps.core.dynamo import utcnow
-from apps.core.errors import Conflict, DomainError, NotFound, ValidationFailed
+from apps.core.errors import Conflict, DomainError, Forbidden, FourEyesViolation, NotFound, ValidationFailed
+from apps.core.roles import SENIOR_REVIEWER
 from apps.screening.lists import (
     ListCollapsed,
     ListParseError,
@@ -44,6 +45,7 @@ from apps.screening.lists import (
 )
 from apps.screening.models import (
     STATUS_ACTIVE,
+    STATUS_HELD,
     STATUS_REFUSED,
     STATUS_SUPERSEDED,
     ListHead,
@@ -73,7 +75,7 @@ class UnknownList(NotFound):
 class ListLoadOutcome:
     """What a load did: ``activated`` a new version, ``refused`` it, or found it ``unchanged``."""
 
-    outcome: Literal["activated", "refused", "unchanged"]
+    outcome: Literal["activated", "refused", "unchanged", "held"]
     version: ListVersion
     result: ParseResult | None = None
 
@@ -182,6 +184,70 @@ def _refuse(*, version: ListVersion, message: str, actor: Actor, result: ParseRe
     return ListLoadOutcome(outcome="refused", version=version, result=result)
 
 
+def list_cut_problem(*, new_count: int, orphans: Mapping[str, Mapping[str, int]],
+                     active: ListVersion | None) -> str | None:
+    """Why a publication looks cut short, or None: far more aliases/addresses for entries it lacks than usual.
+
+    A primary file cut at a line boundary still parses; what gives it away is the secondary files
+    (OFAC's alt/add/comments) naming many entries the primary file no longer has. The share of
+    orphan ids per file is compared with the active version's (or with an absolute ceiling).
+    """
+    if new_count <= 0:
+        return None
+    rise = float(settings.CDD_LISTS_MAX_ORPHAN_RISE)
+    ceiling = float(settings.CDD_LISTS_MAX_ORPHAN_SHARE)
+    before = dict(active.orphans or {}) if active is not None else {}
+    active_count = int(active.entity_count or 0) if active is not None else 0
+    for name, counted in sorted(orphans.items()):
+        share = int(counted.get("ids", 0)) / new_count
+        usual = int(before.get(name, {}).get("ids", 0)) / active_count if active_count else None
+        limit = min(ceiling, usual + rise) if usual is not None else ceiling
+        if share > limit:
+            usual_text = f", against {usual:.0%} in the active version" if usual is not None else ""
+            return (f"{name} describes {int(counted['ids']):,} entries that the primary file lacks ({share:.0%} of "
+                    f"its {new_count:,} entries{usual_text}): the primary file looks cut short. The active version "
+                    "stays; load the complete publication.")
+    return None
+
+
+def list_shrink_limit(list_key: str) -> float | None:
+    """The share of entries a publication of ``list_key`` may lose before it is held (None: no hold).
+
+    The official sanctions lists use ``CDD_LISTS_MAX_SHRINK``; a list of the bank's own (``CDD_LISTS_EXTRA``)
+    only if its configuration says ``"max_shrink"`` (a short internal list losing a few rows is normal).
+    """
+    extra = (getattr(settings, "CDD_LISTS_EXTRA", None) or {}).get(list_key)
+    if extra is not None:
+        value = extra.get("max_shrink")
+        return None if value is None else float(value)
+    return float(settings.CDD_LISTS_MAX_SHRINK)
+
+
+def list_shrink_problem(*, list_key: str, previous_count: int | None, new_count: int) -> str | None:
+    """Why a publication must wait for a senior person (it lost more entries than the list normally does)."""
+    limit = list_shrink_limit(list_key)
+    if not previous_count or limit is None:
+        return None
+    lost = previous_count - new_count
+    if lost > previous_count * limit:
+        return (f"{lost:,} of {previous_count:,} entries ({lost / previous_count:.1%}) are gone in one publication, "
+                f"more than {limit:.0%}: held until a senior reviewer who did not load it activates it with a reason.")
+    return None
+
+
+def _hold(*, version: ListVersion, message: str, actor: Actor, result: ParseResult) -> ListLoadOutcome:
+    version.status = STATUS_HELD
+    version.message = message
+    audit_event_record(
+        entry=AuditEntry(actor=actor, action="list_version.held", object_type=AUDIT_OBJECT_TYPE,
+                         object_id=version.list_key, after=version.as_dict(), reason=message,
+                         data={"diff": version.diff}),
+        writes=[lambda tx: tx.save(version, condition=ListVersion.version_id.does_not_exist())],
+    )
+    logger.warning("list %s: version %s held: %s", version.list_key, version.version_id, message)
+    return ListLoadOutcome(outcome="held", version=version, result=result)
+
+
 def list_version_load(
     *,
     list_key: str,
@@ -250,6 +316,12 @@ def list_version_load(
             )
         except ListCollapsed as exc:
             return _refuse(version=version, message=str(exc), actor=actor, result=result)
+        cut = list_cut_problem(new_count=len(result.entities), orphans=version.orphans or {},
+                               active=active)
+        if cut:
+            return _refuse(version=version, message=cut, actor=actor, result=result)
+    held = None if force else list_shrink_problem(list_key=list_key, new_count=len(result.entities),
+                                                  previous_count=int(head.entity_count) if head else None)
 
     hashes = {e.key: entity_hash(e) for e in result.entities}
     previous_hashes: dict[str, str] = {}
@@ -267,6 +339,8 @@ def list_version_load(
         "application/gzip",
     )
     version.diff = diff.summary(sample=DIFF_SAMPLE)
+    if held:
+        return _hold(version=version, message=held, actor=actor, result=result)
     _activate(
         version=version,
         head=head,
@@ -309,7 +383,7 @@ def _activate(
                     ListVersion.activated_at.set(now),
                     ListVersion.superseded_at.remove(),
                 ],
-                condition=ListVersion.status == STATUS_SUPERSEDED,
+                condition=ListVersion.status.is_in(STATUS_SUPERSEDED, STATUS_HELD),
             )
         )
     if previous is not None and previous.version_id != version.version_id:
@@ -345,7 +419,10 @@ def _activate(
 
 
 def list_version_activate(*, list_key: str, version_id: str, actor: Actor, reason: str) -> ListVersion:
-    """Make an earlier (superseded) version active again, e.g. to roll back a bad publication."""
+    """Make an earlier (superseded) version active again (a roll-back), or release a held one.
+
+    Releasing a held version is four-eyes: a senior reviewer who did not load it, with a reason.
+    """
     target = _version_get(list_key, version_id)
     head = _head_get(list_key)
     if head is not None and head.active_version_id == version_id:
@@ -355,6 +432,15 @@ def list_version_activate(*, list_key: str, version_id: str, actor: Actor, reaso
             f"Version {version_id} of {list_key} was refused ({target.message}); it cannot be activated.",
             errors={"version_id": ["this version was refused"]},
         )
+    if target.status == STATUS_HELD:
+        if SENIOR_REVIEWER not in actor.roles:
+            raise Forbidden(f"Version {version_id} of {list_key} is held ({target.message}); only a senior "
+                            "reviewer activates it.")
+        if (target.loaded_by or {}).get("kind") == actor.kind and (target.loaded_by or {}).get("id") == actor.id:
+            raise FourEyesViolation("You loaded this version; another senior reviewer must activate it (four-eyes).")
+        if not reason or not reason.strip():
+            raise ValidationFailed("A reason is required to activate a held version.",
+                                   errors={"reason": ["say why the shrink is real"]})
     previous = _version_get(list_key, head.active_version_id) if head else None
     _activate(version=target, head=head, previous=previous, actor=actor, reason=reason, is_new=False)
     return target

@@ -83,7 +83,7 @@ class Command(BaseCommand):
             if not keys:
                 return
         actor = Actor.system("lists_load")
-        failed = 0
+        failed = held = 0
         progress = tqdm(keys, desc="lists", unit="list", file=sys.stderr, disable=None)
         for key in progress:
             progress.set_postfix_str(key)
@@ -101,17 +101,28 @@ class Command(BaseCommand):
                 failed += 1
                 progress.write(f"{key}: REFUSED version {version.version_id}: {version.message}", file=sys.stderr)
                 continue
+            if outcome.outcome == "held":
+                held += 1
+                progress.write(
+                    f"{key}: HELD version {version.version_id}: {version.message} Activate it with "
+                    f"`manage.py lists_activate --list {key} --list-version {version.version_id} --user <senior> "
+                    "--reason ...`.", file=sys.stderr)
+                continue
             if outcome.outcome == "unchanged":
                 self.stdout.write(f"{key}: unchanged: the files are those of active version {version.version_id}")
                 continue
             diff = version.diff or {}
+            for name, counted in sorted((version.orphans or {}).items()):
+                self.stdout.write(f"{key}: {name}: {counted['rows']:,} rows for {counted['ids']:,} entries the primary "
+                                  "file lacks (skipped)")
             self.stdout.write(
                 f"{key}: {outcome.outcome} version {version.version_id}: {int(version.entity_count)} entities "
                 f"{version.counts}; +{diff.get('added', 0)} -{diff.get('removed', 0)} ~{diff.get('changed', 0)}"
             )
-        if failed:
+        if failed or held:
             raise CommandError(
-                f"{failed} of {len(keys)} lists were not loaded (see above); their active versions are unchanged."
+                f"{failed} of {len(keys)} lists were not loaded" + (f" and {held} are held" if held else "")
+                + " (see above); their active versions are unchanged."
             )
 
     def _files(self, key: str, options: dict[str, Any]) -> tuple[dict[str, bytes], Any]:
