@@ -44,10 +44,13 @@ class OutboxHandlerMissing(LookupError):
     """A topic without a configured handler: the item stays pending and says so."""
 
 
-def outbox_item_new(*, topic: str, payload: dict[str, Any], group_key: str) -> OutboxItem:
-    """A pending item (not yet written: put it in the caller's transaction with ``outbox_put``)."""
+def outbox_item_new(*, topic: str, payload: dict[str, Any], group_key: str, outbox_id: str | None = None) -> OutboxItem:
+    """A pending item (not yet written: put it in the caller's transaction with ``outbox_put``).
+
+    ``outbox_id``: a deterministic id for work that a redelivered job must not record twice.
+    """
     now = utcnow()
-    outbox_id = f"ob_{ULID()}"
+    outbox_id = outbox_id or f"ob_{ULID()}"
     return OutboxItem(outbox_id, topic=topic, payload=payload, group_key=group_key, status=PENDING,
                       created_at=now, created_key=f"{now.isoformat()}#{outbox_id}", updated_at=now,
                       pending_bucket=PENDING_BUCKET, pending_key=f"{now.isoformat()}#{outbox_id}")

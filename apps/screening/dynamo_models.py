@@ -34,6 +34,15 @@ of both sides when it was confirmed).
 | an alert's state (with the alert: BatchGet) | GetItem ``alert_id`` |
 | a customer's open alerts (case submission, work queue counts) | Query ``AlertStateByCustomerIndex`` (``customer_id``, ``status_key``) |
 | the alert queue by status, newest change first (admin) | Query ``AlertStateByStatusIndex`` (``status``, ``updated_key``) |
+| the alerts on a list entry that was delisted (delta re-screen) | Query ``AlertStateByEntityIndex`` (``entity_key``) |
+
+``screening_subjects`` (kind alerts) — the book as the screening last saw it: one item per subject
+(names, date of birth, nationalities, type), written by each run. The customer-side index that a
+list change is screened against is built from it (``services/delta.py``).
+
+| question | served by |
+|---|---|
+| every subject, and those changed since a point (book index build and refresh) | Query ``SubjectByUpdateIndex`` (``book`` = "book", ``updated_key`` > watermark) |
 """
 
 from __future__ import annotations
@@ -147,6 +156,16 @@ class AlertStateByStatusIndex(GlobalSecondaryIndex["AlertState"]):
     updated_key = UnicodeAttribute(range_key=True)
 
 
+class AlertStateByEntityIndex(GlobalSecondaryIndex["AlertState"]):
+    """Which alerts name this list entry? (a delisted entry's alerts are marked)"""
+
+    class Meta:
+        index_name = "by-entity"
+        projection = AllProjection()
+
+    entity_key = UnicodeAttribute(hash_key=True)  # "<list_key>:<list_entity_id>"
+
+
 class AlertState(CddModel):
     """Where an alert stands: its status, the pending proposal, the decision, the false-positive memory."""
 
@@ -166,6 +185,8 @@ class AlertState(CddModel):
     decision = JSONAttribute(null=True)  # {outcome, rationale, by, by_name, at, proposal_by}
     memory = JSONAttribute(null=True)  # {subject_fingerprint, entity_fingerprint, subject, entity, at, by}
     reopened = JSONAttribute(null=True)  # {at, reason, changes}
+    delisted = JSONAttribute(null=True)  # {list_version_id, at}: the entry left the list
+    entity_key = UnicodeAttribute(null=True)  # "<list_key>:<list_entity_id>"
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
     updated_key = UnicodeAttribute()
@@ -173,6 +194,7 @@ class AlertState(CddModel):
 
     by_customer = AlertStateByCustomerIndex()
     by_status = AlertStateByStatusIndex()
+    by_entity = AlertStateByEntityIndex()
 
     def status_set(self, status: str, now: Any) -> None:
         self.status = status
@@ -183,3 +205,33 @@ class AlertState(CddModel):
     def as_dict(self) -> dict[str, Any]:
         return {"alert_id": self.alert_id, "status": self.status, "proposal": self.proposal,
                 "decision": self.decision, "memory": bool(self.memory), "reopened": self.reopened}
+
+
+class SubjectByUpdateIndex(GlobalSecondaryIndex["ScreeningSubject"]):
+    """The whole book in order of change (one partition: the book index reads it once, then only what changed)."""
+
+    class Meta:
+        index_name = "by-update"
+        projection = AllProjection()
+
+    book = UnicodeAttribute(hash_key=True)
+    updated_key = UnicodeAttribute(range_key=True)
+
+
+class ScreeningSubject(CddModel):
+    """A subject's screened fields as its latest run read them (``removed``: the party is gone)."""
+
+    class Meta(TableMeta):
+        name = "screening_subjects"
+        kind = "alerts"
+
+    subject_key = UnicodeAttribute(hash_key=True)  # "<customer_id>#<subject_id>"
+    customer_id = UnicodeAttribute()
+    subject_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    inputs = JSONAttribute()
+    removed = BooleanAttribute(default=False)
+    book = UnicodeAttribute(default="book")
+    updated_key = UnicodeAttribute()  # "<iso time>#<subject_key>"
+
+    by_update = SubjectByUpdateIndex()

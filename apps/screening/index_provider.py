@@ -125,8 +125,12 @@ def _active_index(versions: tuple[tuple[str, str], ...]) -> ScreeningIndex:
     return ScreeningIndex(index=index, source="active", versions=versions, built_seconds=time.perf_counter() - started)
 
 
-def screening_index_get(*, source: str | None = None) -> ScreeningIndex:
-    """The index for ``source`` (default: the ``CDD_SCREENING_LIST_SOURCE`` setting)."""
+def screening_index_get(*, source: str | None = None, fresh: bool = False) -> ScreeningIndex:
+    """The index for ``source`` (default: the ``CDD_SCREENING_LIST_SOURCE`` setting).
+
+    ``fresh``: look at the active versions now rather than within the recheck interval (a delta
+    re-screen must screen against the version that caused it).
+    """
     source = source or settings.CDD_SCREENING_LIST_SOURCE
     if source not in LIST_SOURCES:
         raise ValueError(f"unknown list source {source!r}; expected one of {', '.join(LIST_SOURCES)}")
@@ -134,7 +138,7 @@ def screening_index_get(*, source: str | None = None) -> ScreeningIndex:
     if current is not None and source == "snapshot":
         return current
     if (
-        current is not None
+        current is not None and not fresh
         and time.monotonic() - _checked_at.get(source, 0.0) < settings.CDD_SCREENING_HEADS_RECHECK_SECONDS
     ):
         return current

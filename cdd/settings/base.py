@@ -211,8 +211,13 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CDD_OUTBOX_HANDLERS = {
     "screening.subject": "apps.screening.services.subjects.screening_subject_process",
     "reviews.onboarding_case": "apps.reviews.services.case_open_onboarding_process",
+    "screening.list_delta": "apps.screening.services.delta.list_delta_process",
 }
-CDD_OUTBOX_QUEUES = {"screening.subject": "screening", "reviews.onboarding_case": "default"}
+CDD_OUTBOX_QUEUES = {"screening.subject": "screening", "reviews.onboarding_case": "default",
+                     "screening.list_delta": "screening"}
+# A list change re-screens the subjects that its changed entries match at this much below the threshold
+# (candidates only: the subject's own screening then decides, with the false-positive memory).
+CDD_DELTA_CANDIDATE_MARGIN = env("CDD_DELTA_CANDIDATE_MARGIN", 0.1, cast=float)
 CDD_OUTBOX_REQUEUE_SECONDS = env("CDD_OUTBOX_REQUEUE_SECONDS", 120, cast=int)
 CDD_OUTBOX_KEEP_DAYS = env("CDD_OUTBOX_KEEP_DAYS", 30, cast=int)
 

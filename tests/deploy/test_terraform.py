@@ -265,7 +265,8 @@ def test_dynamodb_tables_are_declared_in_one_map_with_audit_tables_marked():
             "screening_alerts", "screening_runs", "alert_states", "outbox"} <= set(tables)
     assert {name for name, t in tables.items() if t["kind"] == "audit"} == {"audit_events"}
     # The evidence of a hit is written by the worker only; what people do with it is domain data.
-    assert {name for name, t in tables.items() if t["kind"] == "alerts"} == {"screening_alerts", "screening_runs"}
+    assert {name for name, t in tables.items() if t["kind"] == "alerts"} == {"screening_alerts", "screening_runs",
+                                                                          "screening_subjects"}
 
 
 def test_every_table_is_encrypted_with_the_customer_key_with_recovery_and_deletion_protection():

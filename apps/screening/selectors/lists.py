@@ -52,6 +52,11 @@ def _snapshot_entities(list_key: str) -> list[ListEntity]:
     return snapshot_parse(list_key).entities
 
 
+def list_version_entities(*, list_key: str, version_id: str) -> list[ListEntity]:
+    """Every entity of one stored version (held, active or superseded), as it was parsed."""
+    return _version_entities(list_key, version_id)
+
+
 def _version_entities(list_key: str, version_id: str) -> list[ListEntity]:
     return entities_load_jsonl_gz(object_get(entities_key(list_key=list_key, version_id=version_id)))
 

@@ -29,6 +29,7 @@ from apps.audit.services import AuditEntry, Write, audit_event_record
 from apps.core import aws
 from apps.core.dynamo import utcnow
 from apps.core.errors import Conflict, DomainError, Forbidden, FourEyesViolation, NotFound, ValidationFailed
+from apps.core.outbox import outbox_item_new, outbox_put, outbox_send
 from apps.core.roles import SENIOR_REVIEWER
 from apps.screening.lists import (
     ListCollapsed,
@@ -395,6 +396,18 @@ def _activate(
             )
         )
     writes.append(lambda tx: tx.save(head))
+    # The version's changes are screened against the book (services/delta.py) when they are changes
+    # against what was active; a roll-back's stored diff points the other way.
+    previous_id = previous.version_id if previous else None
+    delta = None
+    diff = version.diff or {}
+    if version.diff_key and version.previous_version_id == previous_id and any(
+            diff.get(k) for k in ("added", "changed", "removed")):
+        delta = outbox_item_new(topic="screening.list_delta", group_key=f"list:{version.list_key}",
+                                payload={"list_key": version.list_key, "version_id": version.version_id})
+        writes.append(outbox_put(delta))
+    rescreen = delta.outbox_id if delta else (
+        "no changes" if version.previous_version_id == previous_id else "not run for a roll-back: run a full re-screen")
     try:
         audit_event_record(
             entry=AuditEntry(
@@ -405,7 +418,7 @@ def _activate(
                 before=previous.as_dict() if previous else None,
                 after=version.as_dict(),
                 reason=reason,
-                data={"diff": version.diff, "previous_version_id": previous.version_id if previous else None},
+                data={"diff": version.diff, "previous_version_id": previous_id, "rescreen": rescreen},
             ),
             writes=writes,
         )
@@ -416,6 +429,8 @@ def _activate(
     if previous is not None:
         previous.status = STATUS_SUPERSEDED
         previous.superseded_at = now
+    if delta is not None:
+        outbox_send([delta])
 
 
 def list_version_activate(*, list_key: str, version_id: str, actor: Actor, reason: str) -> ListVersion:

@@ -45,6 +45,7 @@ from apps.screening.dynamo_models import (
     Alert,
     AlertState,
     ScreeningRun,
+    ScreeningSubject,
 )
 from apps.screening.index_provider import screening_index_get
 from apps.screening.lists.normalized import entity_to_dict
@@ -165,9 +166,27 @@ def subject_queries(inputs: dict[str, Any]) -> list[Query]:
                   country=country) for name in names]
 
 
-def _screen(subject: Subject) -> tuple[list[Hit], dict[str, str], str, float]:
+def _subject_removed(*, customer_id: str, subject_id: str) -> None:
+    """The book forgets a removed party (the customer-side index drops it at its next refresh)."""
+    key = subject_key(customer_id, subject_id)
+    try:
+        row = ScreeningSubject.get(key, consistent_read=True)
+    except ScreeningSubject.DoesNotExist:
+        return
+    now = utcnow()
+    row.update(actions=[ScreeningSubject.removed.set(True),
+                        ScreeningSubject.updated_key.set(f"{now.isoformat()}#{key}")])
+
+
+def subject_row(subject: Subject, now: Any) -> ScreeningSubject:
+    key = subject_key(subject.customer_id, subject.subject_id)
+    return ScreeningSubject(key, customer_id=subject.customer_id, subject_id=subject.subject_id, name=subject.name,
+                            inputs=subject.inputs, removed=False, updated_key=f"{now.isoformat()}#{key}")
+
+
+def _screen(subject: Subject, *, fresh: bool = False) -> tuple[list[Hit], dict[str, str], str, float]:
     """Every name of the subject against the lists: the best hit per list entity, best first."""
-    current = screening_index_get()
+    current = screening_index_get(fresh=fresh)
     threshold = float(settings.CDD_SCREENING_THRESHOLD)
     best: dict[str, Hit] = {}
     for query in subject_queries(subject.inputs):
@@ -196,9 +215,10 @@ def screening_subject_process(*, item: OutboxItem) -> dict[str, Any]:
         return {"run_id": run_id, "replayed": True}
     subject = subject_load(customer_id=customer_id, subject_id=subject_id)
     if subject is None:
+        _subject_removed(customer_id=customer_id, subject_id=subject_id)
         return {"run_id": None, "skipped": "the subject no longer exists"}
     started = time.perf_counter()
-    hits, versions, source, threshold = _screen(subject)
+    hits, versions, source, threshold = _screen(subject, fresh=payload.get("trigger") == "list_change")
     duration_ms = round((time.perf_counter() - started) * 1000, 1)
     outcome = _record(item=item, subject=subject, run_id=run_id, hits=hits, versions=versions, source=source,
                       threshold=threshold, duration_ms=duration_ms, trigger=str(payload.get("trigger") or "request"))
@@ -237,7 +257,8 @@ def _record(*, item: OutboxItem, subject: Subject, run_id: str, hits: list[Hit],
         if state is None:
             state = AlertState(alert_id, customer_id=subject.customer_id, subject_id=subject.subject_id,
                                subject_name=subject.name, list_key=hit.entity.list,
-                               list_entity_id=hit.entity.source_id, score=alert.score, created_at=now)
+                               list_entity_id=hit.entity.source_id, score=alert.score, created_at=now,
+                               entity_key=hit.entity.key)
             state.status_set(OPEN, now)
             writes.append(_save(state, AlertState.alert_id.does_not_exist()))
             outcome = "raised"
@@ -281,7 +302,8 @@ def _record(*, item: OutboxItem, subject: Subject, run_id: str, hits: list[Hit],
                        algorithm=ALGORITHM_VERSION, threshold=threshold, duration_ms=duration_ms, hits=run_hits,
                        created_at=now)
     result = {**counts, "hits": len(hits), "no_longer_hit": len(previous)}
-    writes = [_save(run, ScreeningRun.run_id.does_not_exist()), *writes, outbox_done_write(item, result)]
+    writes = [_save(run, ScreeningRun.run_id.does_not_exist()), *writes, _save(subject_row(subject, now)),
+              outbox_done_write(item, result)]
     entry = AuditEntry(actor=actor, action="screening.completed", object_type="customer",
                        object_id=subject.customer_id, reason=f"screening request {item.outbox_id} ({trigger})",
                        data={"subject_id": subject.subject_id, "subject_name": subject.name, "run_id": run_id,

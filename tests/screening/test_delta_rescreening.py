@@ -1,0 +1,91 @@
+"""A list change screens its changed entries against the whole book; delisted entries are marked."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from apps.audit.actors import Actor
+from apps.audit.models import AuditEvent
+from apps.core.outbox import outbox_drain
+from apps.customers.services import customer_create
+from apps.screening.dynamo_models import Alert, AlertState
+from apps.screening.index_provider import screening_index_reset
+from apps.screening.services.delta import book_index_reset
+from apps.screening.services.lists import list_version_load
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("aws")]
+
+HEADER = "id,name,entity_type,aliases,date_of_birth,nationality,country,notes\n"
+ROWS = [f"W-{i:03d},PERSON NUMBER {i},person,,1970,GB,," for i in range(1, 11)]
+NEW_ENTRY = "W-011,MAHMOUD ABBAS KARIMI,person,,1961-02-03,IR,,"
+
+
+def watchlist(*rows: str) -> dict[str, bytes]:
+    return {"watchlist.csv": (HEADER + "".join(r + "\n" for r in rows)).encode()}
+
+
+@pytest.fixture
+def book(settings: Any) -> Any:
+    settings.CDD_LISTS_EXTRA = {"bank_watch": {"format": "internal"}}
+    settings.CDD_SCREENING_LIST_SOURCE = "active"  # as in AWS and on the local stack
+    screening_index_reset()
+    book_index_reset()
+    yield
+    screening_index_reset()
+    book_index_reset()
+
+
+def load(*rows: str) -> Any:
+    outcome = list_version_load(list_key="bank_watch", files=watchlist(*rows), actor=Actor.system("tests"))
+    outbox_drain(group_key="list:bank_watch")  # the worker's delta re-screen
+    return outcome
+
+
+def customer(name: str, dob: str, nationality: str) -> str:
+    made = customer_create(actor=Actor.system("tests"), integration="tests", data={
+        "customer_type": "individual", "legal_name": name, "date_of_birth": dob, "nationalities": [nationality],
+        "country_of_residence": nationality})
+    outbox_drain(group_key=made.customer_id)
+    return made.customer_id
+
+
+def list_events() -> list[AuditEvent]:
+    return [e for e in AuditEvent.query("list#bank_watch") if e.action]
+
+
+def test_an_added_entry_alerts_the_existing_customer_it_names_and_only_once(book: Any) -> None:
+    load(*ROWS)
+    karimi = customer("Mahmoud Abbas Karimi", "1961-02-03", "IR")
+    other = customer("Harriet Quennell", "1990-05-06", "GB")
+    assert list(Alert.by_customer.query(karimi)) == []
+
+    load(*ROWS, NEW_ENTRY)
+    outbox_drain(group_key=karimi)
+    outbox_drain(group_key=other)
+    [alert] = list(Alert.by_customer.query(karimi))
+    assert (alert.list_key, alert.list_entity_id) == ("bank_watch", "W-011")
+    assert AlertState.get(alert.alert_id).status == "open"
+    assert list(Alert.by_customer.query(other)) == []
+    rescreened = [e for e in list_events() if e.action == "list_version.rescreened"][-1]
+    assert (rescreened.data["entries_screened"], rescreened.data["requests"]) == (1, 1)
+
+    again = load(*ROWS, NEW_ENTRY)  # the same publication again
+    assert again.outcome == "unchanged"
+    outbox_drain(group_key=karimi)
+    assert len(list(Alert.by_customer.query(karimi))) == 1
+
+
+def test_a_removed_entry_marks_its_open_alert_delisted(book: Any) -> None:
+    load(*ROWS, NEW_ENTRY)
+    karimi = customer("Mahmoud Abbas Karimi", "1961-02-03", "IR")
+    [alert] = list(Alert.by_customer.query(karimi))
+
+    load(*ROWS)
+    state = AlertState.get(alert.alert_id)
+    assert state.delisted and state.delisted["list_version_id"]
+    assert "alert.delisted" in [e.action for e in AuditEvent.query(f"alert#{alert.alert_id}") if e.action]
+    assert "alert.delisted" in [e.action for e in AuditEvent.query(f"customer#{karimi}") if e.action]
+    rescreened = [e for e in list_events() if e.action == "list_version.rescreened"][-1]
+    assert rescreened.data["alerts_delisted"] == 1
