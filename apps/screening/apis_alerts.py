@@ -52,6 +52,7 @@ class AlertDetailSerializer(AlertSummarySerializer):
     decision = serializers.DictField(allow_null=True)
     false_positive_memory = serializers.DictField(allow_null=True)
     reopened = serializers.DictField(allow_null=True)
+    delisted = serializers.DictField(allow_null=True, help_text="Set when the list entry left the list: review it.")
     first_run_id = serializers.CharField()
     last_run_id = serializers.CharField()
 
@@ -74,7 +75,7 @@ def alert_detail(view: AlertView) -> dict[str, Any]:
     return {**alert_summary(view), "subject_inputs": alert.subject_inputs, "list_entry": alert.entity,
             "list_version_id": alert.list_version_id, "explanation": alert.explanation, "algorithm": alert.algorithm,
             "threshold": float(alert.threshold), "proposal": state.proposal, "decision": state.decision,
-            "false_positive_memory": state.memory, "reopened": state.reopened,
+            "false_positive_memory": state.memory, "reopened": state.reopened, "delisted": state.delisted,
             "first_run_id": alert.first_run_id, "last_run_id": alert.last_run_id}
 
 
