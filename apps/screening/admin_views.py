@@ -4,17 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 
+from apps.audit.actors import Actor
 from apps.core.admin_site import AdminPage
 from apps.core.errors import DomainError
-from apps.core.roles import ANALYST, REVIEWER, SENIOR_REVIEWER
+from apps.core.roles import ANALYST, AUDITOR, REVIEWER, SENIOR_REVIEWER, user_roles
 from apps.screening.dynamo_models import ALERT_STATUSES, OPEN
+from apps.screening.models import STATUS_HELD
 from apps.screening.selectors.alerts import alert_get, alert_queue
+from apps.screening.selectors.lists import list_heads_get, list_keys_known, list_versions_recent
+from apps.screening.services.lists import list_version_activate
 from apps.screening.web import STATUS_LABELS, alert_action_run, alert_card
 
 WORKERS = (ANALYST, REVIEWER, SENIOR_REVIEWER)
@@ -79,7 +84,60 @@ def alert_view(request: HttpRequest, alert_id: str, *, site: Any) -> HttpRespons
     })
 
 
+LIST_READERS = (ANALYST, REVIEWER, SENIOR_REVIEWER, AUDITOR)
+
+
+def _diff_text(diff: dict[str, Any] | None) -> str:
+    diff = diff or {}
+    return f"+{diff.get('added', 0)} -{diff.get('removed', 0)} ~{diff.get('changed', 0)}"
+
+
+def lists_view(request: HttpRequest, *, site: Any) -> HttpResponse:
+    heads = list_heads_get()
+    rows = []
+    for key in list_keys_known():
+        head = heads.get(key)
+        latest = next(iter(list_versions_recent(list_key=key, limit=1)), None)
+        rows.append({"cells": [key, head.active_version_id if head else "none (the bundled snapshot is used)",
+                               f"{int(head.entity_count):,}" if head else "—",
+                               head.activated_at.strftime("%Y-%m-%d %H:%M") if head else "—",
+                               f"{latest.status}: {latest.message or _diff_text(latest.diff)}" if latest else "—"],
+                     "url": reverse("admin:domain-list", args=[key])})
+    return TemplateResponse(request, "admin/cdd_table.html", {
+        **site.each_context(request), "title": "Sanctions and watch lists",
+        "headers": ["List", "Active version", "Entities", "Activated", "Latest load"], "rows": rows,
+    })
+
+
+def list_view(request: HttpRequest, list_key: str, *, site: Any) -> HttpResponse:
+    if request.method == "POST":
+        version_id = request.POST.get("version_id", "")
+        try:
+            list_version_activate(list_key=list_key, version_id=version_id, actor=Actor.from_user(request.user),
+                                  reason=request.POST.get("reason", ""))
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, f"Version {version_id} of {list_key} is active; its changes are being "
+                                      "screened against the book.")
+        return redirect(reverse("admin:domain-list", args=[list_key]))
+    versions = list_versions_recent(list_key=list_key, limit=50)
+    held = [v for v in versions if v.status == STATUS_HELD]
+    rows = [{"cells": [v.version_id, v.status, f"{int(v.entity_count or 0):,}", _diff_text(v.diff),
+                       v.created_at.strftime("%Y-%m-%d %H:%M") if v.created_at else "—",
+                       (v.loaded_by or {}).get("name", "—"), v.message or ""]} for v in versions]
+    return TemplateResponse(request, "admin/cdd_list.html", {
+        **site.each_context(request), "title": f"List {list_key}: versions", "list_key": list_key,
+        "headers": ["Version", "Status", "Entities", "Diff", "Loaded", "By", "Why refused or held"], "rows": rows,
+        "held": held, "can_release": SENIOR_REVIEWER in user_roles(request.user), "empty": f"No version of {list_key} was loaded; the bundled snapshot is used.",
+        "lists_url": reverse("admin:domain-lists"),
+    })
+
+
 ADMIN_PAGES = [
+    AdminPage(route="lists/", view=lists_view, name="lists", title="Lists", roles=LIST_READERS),
+    AdminPage(route="lists/<str:list_key>/", view=list_view, name="list", title="List", roles=LIST_READERS,
+              listed=False),
     AdminPage(route="alerts/", view=alerts_view, name="alerts", title="Alerts", roles=WORKERS),
     AdminPage(route="alerts/<str:alert_id>/", view=alert_view, name="alert", title="Alert", roles=WORKERS,
               listed=False),

@@ -128,3 +128,9 @@ def test_alerts_are_worked_side_by_side_in_the_browser_role_by_role(stack: Stack
     admin.click("#content table a")
     assert "list entry" in admin.inner_text("#content").lower()  # the admin styles headers in capitals
     _shot(admin, "6-admin-alert-page")
+    admin.goto(f"{stack.urls['admin']}/admin/domain/lists/")
+    assert "ofac_sdn" in admin.inner_text("#content") and "14,965" in admin.inner_text("#content")
+    _shot(admin, "7-admin-lists")
+    admin.click("text=un_sc")
+    assert "versions" in admin.inner_text("h1")
+    _shot(admin, "8-admin-list-versions")

@@ -230,3 +230,31 @@ def test_the_cli_prints_refusals_and_held_versions_and_exits_non_zero(aws, tmp_p
     with pytest.raises(CommandError, match="1 of 1 lists were not loaded"):
         call_command("lists_load", "--dir", str(tmp_path), "--list", "ofac_sdn")
     assert "REFUSED version" in capsys.readouterr().err
+
+
+def test_the_admin_shows_the_lists_and_a_senior_reviewer_releases_a_held_version_there(
+        aws, system_actor, analyst, senior_reviewer):
+    from django.test import Client
+
+    list_version_load(list_key="un_sc", files=snapshot_files("un_sc"), actor=system_actor)
+    xml = snapshot_files("un_sc")["consolidated.xml"].decode()
+    start, end = xml.index("<INDIVIDUAL>"), xml.index("</INDIVIDUALS>")
+    blocks = xml[start:end].split("</INDIVIDUAL>")
+    shrunk = xml[:start] + "</INDIVIDUAL>".join(blocks[100:]) + xml[end:]  # 100 of 730 individuals fewer
+    held = list_version_load(list_key="un_sc", files={"consolidated.xml": shrunk.encode()}, actor=system_actor)
+    assert held.outcome == "held"
+    as_analyst, as_senior = Client(), Client()
+    as_analyst.force_login(analyst)
+    as_senior.force_login(senior_reviewer)
+    index = as_analyst.get("/admin/domain/lists/").content.decode()
+    assert "un_sc" in index and "held:" in index
+    page = as_analyst.get("/admin/domain/lists/un_sc/").content.decode()
+    assert "Held: version" in page and "Waiting for a senior reviewer" in page
+    assert "Activate this version" in as_senior.get("/admin/domain/lists/un_sc/").content.decode()
+    refused = as_analyst.post("/admin/domain/lists/un_sc/", {"version_id": held.version.version_id,
+                                                            "reason": "fine"}, follow=True)
+    assert "only a senior reviewer activates it" in refused.content.decode()
+    done = as_senior.post("/admin/domain/lists/un_sc/", {"version_id": held.version.version_id,
+                                                        "reason": "UN committee delisted them"}, follow=True)
+    assert "is active" in done.content.decode()
+    assert ListHead.get("un_sc").active_version_id == held.version.version_id
