@@ -89,3 +89,26 @@ def test_a_removed_entry_marks_its_open_alert_delisted(book: Any) -> None:
     assert "alert.delisted" in [e.action for e in AuditEvent.query(f"customer#{karimi}") if e.action]
     rescreened = [e for e in list_events() if e.action == "list_version.rescreened"][-1]
     assert rescreened.data["alerts_delisted"] == 1
+
+
+def test_a_full_rescreen_requests_every_subject_once_and_resumes_without_doubling(book: Any) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from apps.screening.dynamo_models import ScreeningRun
+
+    ids = [customer("Mahmoud Abbas Karimi", "1961-02-03", "IR"), customer("Harriet Quennell", "1990-05-06", "GB")]
+    out = StringIO()
+    call_command("rescreen_book", "--reason", "threshold changed", stdout=out)
+    assert "2 subjects, 2 screening requests recorded, 0 already recorded" in out.getvalue()
+    job = out.getvalue().split()[1].rstrip(":")
+    again = StringIO()
+    call_command("rescreen_book", "--reason", "resume", "--job", job, stdout=again)
+    assert "2 subjects, 0 screening requests recorded, 2 already recorded" in again.getvalue()
+    for customer_id in ids:
+        outbox_drain(group_key=customer_id)
+        triggers = [r.trigger for r in ScreeningRun.query(f"{customer_id}#customer")]
+        assert triggers == ["created", "full_rescreen"]
+    chunks = [e for e in AuditEvent.query(f"rescreen#{job}") if e.action]
+    assert [e.action for e in chunks] == ["screening.rescreen_chunk"]

@@ -218,7 +218,7 @@ def screening_subject_process(*, item: OutboxItem) -> dict[str, Any]:
         _subject_removed(customer_id=customer_id, subject_id=subject_id)
         return {"run_id": None, "skipped": "the subject no longer exists"}
     started = time.perf_counter()
-    hits, versions, source, threshold = _screen(subject, fresh=payload.get("trigger") == "list_change")
+    hits, versions, source, threshold = _screen(subject, fresh=payload.get("trigger") in ("list_change", "full_rescreen"))
     duration_ms = round((time.perf_counter() - started) * 1000, 1)
     outcome = _record(item=item, subject=subject, run_id=run_id, hits=hits, versions=versions, source=source,
                       threshold=threshold, duration_ms=duration_ms, trigger=str(payload.get("trigger") or "request"))

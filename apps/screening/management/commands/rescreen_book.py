@@ -1,0 +1,43 @@
+"""Screen every customer and related party again (full re-screening of the book)."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from tqdm import tqdm
+
+from apps.audit.actors import Actor
+from apps.core.errors import DomainError
+from apps.screening.services.rescreen import RescreenProgress, book_rescreen_request
+
+
+class Command(BaseCommand):
+    help = (
+        "Record a screening request for every subject of the book (customers and related parties), for the "
+        "workers to screen against the active lists: after a change of the algorithm, the threshold or the set "
+        "of lists, or on demand. Resumable: run it again with --job to finish a job that stopped; nothing is "
+        "requested twice. Audited per chunk on the job's chain (rescreen#<job>)."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--reason", required=True, help="why the book is screened again (audited)")
+        parser.add_argument("--job", metavar="ID", help="resume this job (printed when a job starts)")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        bar = tqdm(desc="subjects requested", unit="subject", file=sys.stderr, disable=None)
+
+        def progress(state: RescreenProgress) -> None:
+            bar.n = state.subjects
+            bar.refresh()
+
+        try:
+            state = book_rescreen_request(actor=Actor.system("rescreen_book"), reason=options["reason"],
+                                          job_id=options["job"], progress=progress)
+        except DomainError as exc:
+            raise CommandError(exc.message) from exc
+        finally:
+            bar.close()
+        self.stdout.write(f"job {state.job_id}: {state.subjects} subjects, {state.requested} screening requests "
+                          f"recorded, {state.already} already recorded by an earlier run, in {state.chunks} chunks")
