@@ -20,6 +20,10 @@ class Actor:
     def key(self) -> str:
         return f"{self.kind}:{self.id}"
 
+    def is_actor(self, key: str | None) -> bool:
+        """Whether ``key`` (an actor key recorded earlier: submitter, proposer, loader) is this actor."""
+        return bool(key) and (key == self.key or (self.user_id is not None and key == f"user:{self.user_id}"))
+
     def as_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "id": self.id, "name": self.name, "roles": list(self.roles)}
 

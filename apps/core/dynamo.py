@@ -84,3 +84,12 @@ def cancellation_codes(exc: Exception) -> list[str | None]:
     """The per-item cancellation codes of a failed TransactWrite (None where the item was fine)."""
     reasons = getattr(exc, "cancellation_reasons", None) or []
     return [None if reason is None or reason.code in (None, "None") else reason.code for reason in reasons]
+
+
+def save_write(record: Any, condition: Any = None) -> Any:
+    """A ``TransactWrite`` step that saves ``record`` (for ``audit_event_record(writes=...)``)."""
+
+    def write(tx: Any) -> None:
+        tx.save(record, condition=condition)
+
+    return write

@@ -106,10 +106,16 @@ SCREENING_TOPIC = "screening.subject"
 ONBOARDING_TOPIC = "reviews.onboarding_case"
 
 
-def screening_request_new(*, customer_id: str, subject_id: str, trigger: str) -> OutboxItem:
-    """The outbox item that asks a worker to screen one subject (the customer, or one of its parties)."""
-    return outbox_item_new(topic=SCREENING_TOPIC, group_key=customer_id,
-                           payload={"customer_id": customer_id, "subject_id": subject_id, "trigger": trigger})
+def screening_request_new(*, customer_id: str, subject_id: str, trigger: str, outbox_id: str | None = None,
+                          **context: str) -> OutboxItem:
+    """The outbox item that asks a worker to screen one subject (the customer, or one of its parties).
+
+    ``outbox_id``: a deterministic id, for jobs whose redelivery must not request twice; ``context`` goes
+    into the payload (the list version or job that asked).
+    """
+    return outbox_item_new(topic=SCREENING_TOPIC, group_key=customer_id, outbox_id=outbox_id,
+                           payload={"customer_id": customer_id, "subject_id": subject_id, "trigger": trigger,
+                                    **context})
 
 
 # Cancellation codes and errors that mean "the database could not do it now", not "your data is wrong".

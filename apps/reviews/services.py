@@ -156,18 +156,23 @@ def _decide_checks(*, case: Case, reviewer: Actor, rationale: str) -> None:
         raise Forbidden("Only reviewers decide cases.")
     if case.status != SUBMITTED:
         raise Conflict(f"Case {case.case_id} is {case.status}; only submitted cases can be decided.")
-    if case.submitted_by == reviewer.key or (
-        reviewer.user_id is not None and case.submitted_by == f"user:{reviewer.user_id}"
-    ):
+    if reviewer.is_actor(case.submitted_by):
         raise FourEyesViolation("You submitted this case; another reviewer must decide it (four-eyes).")
     # The customer's risk may have been rated high, or a match confirmed, since the case was opened: look again.
-    customer = _customer(case.customer_id)
-    if customer is not None and customer.confirmed_match_alerts and SENIOR_REVIEWER not in reviewer.roles:
-        raise Forbidden("The customer has a confirmed sanctions match: a senior reviewer must decide this case.")
-    if (case.requires_senior or _customer_is_high_risk(case.customer_id)) and SENIOR_REVIEWER not in reviewer.roles:
-        raise Forbidden("This case is high risk: a senior reviewer must decide it.")
+    senior_needed = case_senior_reason(case=case, customer=_customer(case.customer_id))
+    if senior_needed and SENIOR_REVIEWER not in reviewer.roles:
+        raise Forbidden(senior_needed)
     if not rationale.strip():
         raise ValidationFailed("A rationale is required.", errors={"rationale": ["say why you decided so"]})
+
+
+def case_senior_reason(*, case: Case, customer: Customer | None) -> str | None:
+    """Why only a senior reviewer may decide ``case`` now (None: any reviewer may); the case page shows it too."""
+    if customer is not None and customer.confirmed_match_alerts:
+        return "The customer has a confirmed sanctions match: a senior reviewer must decide this case."
+    if case.requires_senior or (customer is not None and (customer.risk_rating or "").lower() in HIGH_RISK):
+        return "This case is high risk: a senior reviewer must decide it."
+    return None
 
 
 def _customer_decision(case: Case, status: str, reviewer: Actor, rationale: str) -> dict[str, Any]:

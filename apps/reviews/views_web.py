@@ -14,10 +14,11 @@ from django.views.decorators.http import require_POST
 
 from apps.audit.actors import Actor
 from apps.audit.models import AuditEvent
-from apps.core.errors import DomainError, Forbidden
+from apps.core.errors import DomainError
 from apps.core.outbox import outbox_for_group
 from apps.core.roles import ANALYST, AUDITOR, REVIEWER, SENIOR_REVIEWER, user_roles
 from apps.core.web import role_required
+from apps.customers.models import Customer
 from apps.customers.selectors import customer_get, customers_get
 from apps.reviews import services
 from apps.reviews.models import STATUSES
@@ -34,10 +35,15 @@ from apps.screening.web import alert_card
 READERS = (ANALYST, REVIEWER, SENIOR_REVIEWER, AUDITOR)
 
 
-def _customer_summary(customer_id: str) -> dict[str, Any] | None:
+def _customer(customer_id: str) -> Customer | None:
     try:
-        customer = customer_get(customer_id=customer_id)
+        return customer_get(customer_id=customer_id)
     except DomainError:  # the page still shows the case if the customer cannot be read
+        return None
+
+
+def _customer_summary(customer: Customer | None) -> dict[str, Any] | None:
+    if customer is None:
         return None
     return {"legal_name": customer.legal_name, "customer_type": customer.customer_type,
             "status": customer.status, "risk_rating": customer.risk_rating, "cdd_level": customer.cdd_level,
@@ -77,12 +83,12 @@ def case_detail_view(request: HttpRequest, case_id: str) -> HttpResponse:
             "what": f"No case {case_id}.", "back": reverse("case-queue"), "back_label": "the work queue"}, status=404)
     timeline = list(AuditEvent.query(f"case#{case_id}", AuditEvent.sk.startswith("E#"), scan_index_forward=False))
     roles = user_roles(request.user)
-    customer = _customer_summary(case.customer_id)
+    customer_record = _customer(case.customer_id)
+    customer = _customer_summary(customer_record)
     views = alerts_of_customer(customer_id=case.customer_id)
     views.sort(key=lambda v: (not v.is_open, v.alert.created_key))  # open alerts first
     blockers = screening_blockers(customer_id=case.customer_id)
-    needs_senior = bool(case.requires_senior or (customer and (customer["confirmed_match"] or (
-        customer["risk_rating"] or "") in services.HIGH_RISK)))
+    needs_senior = services.case_senior_reason(case=case, customer=customer_record) is not None
     return render(request, "reviews/case.html", {
         "case": case, "customer": customer, "timeline": timeline,
         "checklist": _checklist(case.customer_id),
@@ -108,8 +114,6 @@ def case_action_view(request: HttpRequest, case_id: str, action: str) -> HttpRes
         if action == "submit":
             services.case_submit(case_id=case_id, analyst=actor, summary=text, expected_version=expected)
         elif action == "rescreen":
-            if ANALYST not in actor.roles:
-                raise Forbidden("Only analysts ask for a new screening.")
             case = services.case_get(case_id=case_id)
             items = customer_screening_request(customer_id=case.customer_id, actor=actor)
             messages.success(request, f"Screening of {len(items)} subject(s) requested; results appear here shortly.")

@@ -67,6 +67,7 @@ FALSE_POSITIVE, TRUE_MATCH = "false_positive", "true_match"
 ALERT_STATUSES = (OPEN, PROPOSED, NEEDS_INFORMATION, FALSE_POSITIVE, TRUE_MATCH)
 OPEN_STATUSES = frozenset({OPEN, PROPOSED, NEEDS_INFORMATION})
 OUTCOMES = (TRUE_MATCH, FALSE_POSITIVE, NEEDS_INFORMATION)
+BOOK = "book"  # the one partition of the subjects' update index
 
 
 class ScreeningRun(CddModel):
@@ -231,7 +232,7 @@ class ScreeningSubject(CddModel):
     name = UnicodeAttribute()
     inputs = JSONAttribute()
     removed = BooleanAttribute(default=False)
-    book = UnicodeAttribute(default="book")
+    book = UnicodeAttribute(default=BOOK)
     updated_key = UnicodeAttribute()  # "<iso time>#<subject_key>"
 
     by_update = SubjectByUpdateIndex()

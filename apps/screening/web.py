@@ -76,7 +76,7 @@ def alert_card(view: AlertView, user: Any) -> dict[str, Any]:
         contributions.append({"label": FEATURE_LABELS.get(name, name), "contribution": feature.get("contribution", 0),
                               "detail": detail if not isinstance(detail, (dict, list)) else ""})
     roles = user_roles(user)
-    actor_key = f"user:{user.pk}" if getattr(user, "pk", None) else ""
+    actor_key = Actor.from_user(user).key if getattr(user, "pk", None) else ""
     proposal = state.proposal or {}
     proposer = proposal.get("by")
     history = [e for e in AuditEvent.query(f"alert#{alert.alert_id}", AuditEvent.sk.startswith("E#")) if e.action]

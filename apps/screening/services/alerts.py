@@ -37,10 +37,6 @@ from apps.screening.services.subjects import entity_fingerprint, entity_material
 OUTCOME_LABELS = {TRUE_MATCH: "true match", FALSE_POSITIVE: "false positive", NEEDS_INFORMATION: "needs information"}
 
 
-def _same_person(actor: Actor, key: str | None) -> bool:
-    return bool(key) and (actor.key == key or (actor.user_id is not None and key == f"user:{actor.user_id}"))
-
-
 def _rationale(rationale: str) -> str:
     if not rationale or not rationale.strip():
         raise ValidationFailed("A rationale is required.", errors={"rationale": ["say why"]})
@@ -111,7 +107,7 @@ def alert_disposition_decide(*, alert_id: str, actor: Actor, confirm: bool, rati
         raise Conflict(f"Alert {alert_id} has no proposal to decide (it is {state.status.replace('_', ' ')}).",
                        code="no_proposal")
     proposal = dict(state.proposal)
-    if _same_person(actor, proposal.get("by")):
+    if actor.is_actor(proposal.get("by")):
         raise FourEyesViolation("You proposed this disposition; another reviewer must decide it (four-eyes).")
     outcome = proposal["outcome"]
     if confirm and outcome == TRUE_MATCH and SENIOR_REVIEWER not in actor.roles:

@@ -34,11 +34,11 @@ from pynamodb.exceptions import PutError
 
 from apps.audit.actors import Actor
 from apps.audit.services import AuditEntry, audit_event_record
-from apps.core.dynamo import utcnow
+from apps.core.dynamo import save_write, utcnow
 from apps.core.dynamo_models import OutboxItem
-from apps.core.outbox import outbox_done_write, outbox_item_new, outbox_send
-from apps.customers.services import SCREENING_TOPIC
-from apps.screening.dynamo_models import OPEN_STATUSES, TRUE_MATCH, AlertState, ScreeningSubject
+from apps.core.outbox import outbox_done_write, outbox_send
+from apps.customers.services import screening_request_new
+from apps.screening.dynamo_models import BOOK, OPEN_STATUSES, TRUE_MATCH, AlertState, ScreeningSubject
 from apps.screening.matching import ListEntity, MatchIndex, Name, Query
 from apps.screening.models import ListVersion
 from apps.screening.services.lists import object_get
@@ -47,7 +47,6 @@ from apps.screening.services.subjects import ENTITY_TYPE
 logger = logging.getLogger(__name__)
 
 DELTA_TOPIC = "screening.list_delta"
-BOOK = "book"
 
 
 @dataclass
@@ -116,10 +115,9 @@ def candidates_for(entity: ListEntity, book: BookIndex) -> set[str]:
 
 def _request(*, version_id: str, key: str, customer_id: str, subject_id: str) -> OutboxItem | None:
     """One screening request per list version and subject (a redelivered delta finds it there)."""
-    outbox_id = f"ob_lc_{version_id}_{hashlib.sha256(key.encode()).hexdigest()[:20]}"
-    item = outbox_item_new(topic=SCREENING_TOPIC, group_key=customer_id, outbox_id=outbox_id,
-                           payload={"customer_id": customer_id, "subject_id": subject_id, "trigger": "list_change",
-                                    "list_version_id": version_id})
+    item = screening_request_new(customer_id=customer_id, subject_id=subject_id, trigger="list_change",
+                                 outbox_id=f"ob_lc_{version_id}_{hashlib.sha256(key.encode()).hexdigest()[:20]}",
+                                 list_version_id=version_id)
     try:
         item.save(condition=OutboxItem.outbox_id.does_not_exist())
     except PutError:
@@ -147,17 +145,10 @@ def _delist(*, list_key: str, version_id: str, removed: list[str], actor: Actor)
                                  before=before, after=state.as_dict(), reason=note, data=data),
                 also=[AuditEntry(actor=actor, action="alert.delisted", object_type="customer",
                                  object_id=state.customer_id, reason=note, data={"alert_id": state.alert_id, **data})],
-                writes=[_save(state)],
+                writes=[save_write(state)],
             )
             marked += 1
     return marked
-
-
-def _save(record: Any) -> Any:
-    def write(tx: Any) -> None:
-        tx.save(record)
-
-    return write
 
 
 def list_delta_process(*, item: OutboxItem) -> dict[str, Any]:

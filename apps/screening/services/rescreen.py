@@ -24,12 +24,11 @@ from apps.audit.actors import Actor
 from apps.audit.services import AuditEntry, audit_event_record
 from apps.core.dynamo_models import OutboxItem
 from apps.core.errors import Conflict
-from apps.core.outbox import outbox_item_new, outbox_put, outbox_send
-from apps.customers.services import SCREENING_TOPIC
-from apps.screening.dynamo_models import ScreeningSubject
+from apps.core.outbox import outbox_put, outbox_send
+from apps.customers.services import screening_request_new
+from apps.screening.dynamo_models import BOOK, ScreeningSubject
 
 REQUESTS_PER_TRANSACTION = 90
-BOOK = "book"
 
 
 @dataclass
@@ -49,9 +48,8 @@ def _book() -> Iterator[ScreeningSubject]:
 
 def _request(job_id: str, row: ScreeningSubject) -> OutboxItem:
     digest = hashlib.sha256(row.subject_key.encode()).hexdigest()[:20]
-    return outbox_item_new(topic=SCREENING_TOPIC, group_key=row.customer_id, outbox_id=f"ob_rs_{job_id}_{digest}",
-                           payload={"customer_id": row.customer_id, "subject_id": row.subject_id,
-                                    "trigger": "full_rescreen", "job_id": job_id})
+    return screening_request_new(customer_id=row.customer_id, subject_id=row.subject_id, trigger="full_rescreen",
+                                 outbox_id=f"ob_rs_{job_id}_{digest}", job_id=job_id)
 
 
 def _exists(items: list[OutboxItem]) -> set[str]:

@@ -31,14 +31,17 @@ from pynamodb.exceptions import TransactWriteError
 
 from apps.audit.actors import Actor
 from apps.audit.services import AuditEntry, audit_event_record
-from apps.core.dynamo import cancellation_codes, utcnow
+from apps.core.dynamo import cancellation_codes, save_write, utcnow
 from apps.core.dynamo_models import OutboxItem
+from apps.core.errors import Forbidden
 from apps.core.outbox import outbox_done_write, outbox_put, outbox_send
+from apps.core.roles import ANALYST
 from apps.customers.errors import CustomerNotFound, RelatedPartyNotFound
 from apps.customers.models import Customer, RelatedParty
 from apps.customers.selectors import customer_get, related_party_get, related_party_list
 from apps.customers.services import screening_request_new
 from apps.screening.dynamo_models import (
+    BOOK,
     FALSE_POSITIVE,
     OPEN,
     OPEN_STATUSES,
@@ -181,7 +184,7 @@ def _subject_removed(*, customer_id: str, subject_id: str) -> None:
 def subject_row(subject: Subject, now: Any) -> ScreeningSubject:
     key = subject_key(subject.customer_id, subject.subject_id)
     return ScreeningSubject(key, customer_id=subject.customer_id, subject_id=subject.subject_id, name=subject.name,
-                            inputs=subject.inputs, removed=False, updated_key=f"{now.isoformat()}#{key}")
+                            inputs=subject.inputs, removed=False, book=BOOK, updated_key=f"{now.isoformat()}#{key}")
 
 
 def _screen(subject: Subject, *, fresh: bool = False) -> tuple[list[Hit], dict[str, str], str, float]:
@@ -252,7 +255,7 @@ def _record(*, item: OutboxItem, subject: Subject, run_id: str, hits: list[Hit],
         alert.entity, alert.matched_name, alert.score = entity, hit.name, round(hit.score, 4)
         alert.explanation, alert.algorithm, alert.threshold = hit.explanation, ALGORITHM_VERSION, threshold
         alert.last_run_id, alert.hit_in_last_run, alert.updated_at = run_id, True, now
-        writes.append(_save(alert))
+        writes.append(save_write(alert))
         state = states.get(alert_id)
         if state is None:
             state = AlertState(alert_id, customer_id=subject.customer_id, subject_id=subject.subject_id,
@@ -260,7 +263,7 @@ def _record(*, item: OutboxItem, subject: Subject, run_id: str, hits: list[Hit],
                                list_entity_id=hit.entity.source_id, score=alert.score, created_at=now,
                                entity_key=hit.entity.key)
             state.status_set(OPEN, now)
-            writes.append(_save(state, AlertState.alert_id.does_not_exist()))
+            writes.append(save_write(state, AlertState.alert_id.does_not_exist()))
             outcome = "raised"
             also.append(AuditEntry(actor=actor, action="alert.raised", object_type="alert", object_id=alert_id,
                                    after={"status": OPEN, "score": alert.score},
@@ -278,7 +281,7 @@ def _record(*, item: OutboxItem, subject: Subject, run_id: str, hits: list[Hit],
                                   "changes": changes, "memory": memory}
                 state.memory, state.proposal, state.score = None, None, alert.score
                 state.status_set(OPEN, now)
-                writes.append(_save(state))
+                writes.append(save_write(state))
                 outcome = "reopened"
                 also.append(AuditEntry(actor=actor, action="alert.reopened", object_type="alert", object_id=alert_id,
                                        before={"status": FALSE_POSITIVE}, after={"status": OPEN},
@@ -289,20 +292,20 @@ def _record(*, item: OutboxItem, subject: Subject, run_id: str, hits: list[Hit],
             if state.status in OPEN_STATUSES and state.score != alert.score:
                 state.score = alert.score
                 state.updated_at = now
-                writes.append(_save(state))
+                writes.append(save_write(state))
         counts[outcome] += 1
         run_hits.append({"alert_id": alert_id, "list": hit.entity.list, "list_entity_id": hit.entity.source_id,
                          "name": hit.name, "score": alert.score, "outcome": outcome})
     for alert in previous:
         alert.hit_in_last_run, alert.updated_at = False, now
-        writes.append(_save(alert))
+        writes.append(save_write(alert))
     run = ScreeningRun(subject_key(subject.customer_id, subject.subject_id), run_id, customer_id=subject.customer_id,
                        subject_id=subject.subject_id, subject_type=subject.subject_type, subject_name=subject.name,
                        trigger=trigger, inputs=subject.inputs, list_source=source, list_versions=versions,
                        algorithm=ALGORITHM_VERSION, threshold=threshold, duration_ms=duration_ms, hits=run_hits,
                        created_at=now)
     result = {**counts, "hits": len(hits), "no_longer_hit": len(previous)}
-    writes = [_save(run, ScreeningRun.run_id.does_not_exist()), *writes, _save(subject_row(subject, now)),
+    writes = [save_write(run, ScreeningRun.run_id.does_not_exist()), *writes, save_write(subject_row(subject, now)),
               outbox_done_write(item, result)]
     entry = AuditEntry(actor=actor, action="screening.completed", object_type="customer",
                        object_id=subject.customer_id, reason=f"screening request {item.outbox_id} ({trigger})",
@@ -318,15 +321,13 @@ def _record(*, item: OutboxItem, subject: Subject, run_id: str, hits: list[Hit],
     return result
 
 
-def _save(record: Any, condition: Any = None) -> Any:
-    def write(tx: Any) -> None:
-        tx.save(record, condition=condition)
-
-    return write
-
-
 def customer_screening_request(*, customer_id: str, actor: Actor, trigger: str = "on_demand") -> list[OutboxItem]:
-    """Screen a customer and every one of its related parties again (on demand), audited."""
+    """Screen a customer and every one of its related parties again (on demand), audited.
+
+    People need the analyst role; an integration's key is admitted by its scope at the API.
+    """
+    if actor.kind == "user" and ANALYST not in actor.roles:
+        raise Forbidden("Only analysts ask for a new screening.")
     customer_get(customer_id=customer_id)
     parties = related_party_list(customer_id=customer_id)
     items = [screening_request_new(customer_id=customer_id, subject_id=CUSTOMER_SUBJECT, trigger=trigger)]
