@@ -54,22 +54,39 @@ def customer_view(request: HttpRequest, customer_id: str, *, site: Any) -> HttpR
             **site.each_context(request), "title": "Customer", "headers": [], "rows": [], "empty": exc.message,
         }, status=404)
     ownership = ownership_get(customer_id=customer_id)
-    owners = ownership.result.beneficial_owners
+    result = ownership.result
     names = {p.party_id: p.name for p in parties}
+
+    def held(party: Any) -> str:
+        return "; ".join(f"{h['percentage']:g}% of {names.get(h['parent_party_id'] or '', customer.legal_name)}"
+                         for h in party.holding_list)
+
+    def path_text(steps: list[Any], product: float) -> str:
+        chain = " → ".join(f"{step.name} ({step.percentage:g}%)" for step in steps)
+        return f"{chain} → {customer.legal_name} = {product:.2f}%"
+
     fields = [(name.replace("_", " "), value) for name, value in customer.as_dict().items()
               if name not in ("identity_documents", "addresses")]
     sections = [
-        {"title": "Related parties", "headers": ["Name", "Type", "Roles", "Ownership %", "Held through"],
-         "rows": [[p.name, p.party_type, ", ".join(str(r) for r in p.roles), p.ownership_percentage,
-                   names.get(p.parent_party_id or "", "directly")]
+        {"title": "Related parties", "headers": ["Name", "Type", "Roles", "Holds"],
+         "rows": [[p.name, p.party_type, ", ".join(str(r) for r in p.roles), held(p) or None]
                   for p in parties if p.party_type]},
-        {"title": f"Beneficial owners (at or above {ownership.result.threshold:g}%)",
-         "headers": ["Owner", "Effective %"],
-         "rows": [[names.get(node, node), f"{ownership.result.effective[node]:.2f}"] for node in owners]},
+        {"title": f"Owners (beneficial owner at or above {result.threshold:g}%)",
+         "headers": ["Owner", "Type", "Effective %", "Beneficial owner", "Paths", "Recorded as"],
+         "rows": [[owner.node.name, owner.node.kind, f"{owner.effective_percentage:.2f}",
+                   "yes" if owner.beneficial_owner else "no",
+                   "\n".join(path_text(path.steps, path.product) for path in owner.paths),
+                   f"{len(owner.merged_party_ids)} records, merged" if owner.merged_party_ids else "one record"]
+                  for owner in ownership.owners()]},
+        {"title": "Ownership not identified", "headers": ["Measure", "Value"],
+         "rows": [["Not traced to individuals", f"{result.unidentified_share:.2f}% ("
+                   f"{'above' if ownership.unidentified_above_limit else 'within'} the "
+                   f"{ownership.unidentified_limit:g}% limit)"],
+                  ["Layers", result.layers], ["Cycles", len(result.cycles)]]},
     ]
-    if ownership.result.cycles:
+    if result.cycles:
         sections.append({"title": "Circular ownership", "headers": ["Cycle"],
-                         "rows": [[" → ".join(names.get(n, n) for n in cycle)] for cycle in ownership.result.cycles]})
+                         "rows": [[" → ".join(ownership.name_of(n) for n in cycle)] for cycle in result.cycles]})
     try:
         from apps.documents.selectors import document_checklist
 

@@ -48,6 +48,7 @@ from apps.customers.validation import (
     INITIAL_STATUSES,
     PARTIAL_DATE_PATTERN,
     PARTY_ROLES,
+    PEP_STATUSES,
     RISK_RATINGS,
     STATUSES,
     partial_date_problem,
@@ -165,6 +166,8 @@ class CustomerOutputSerializer(serializers.Serializer):
     nationalities = serializers.ListField(child=serializers.CharField())
     country_of_residence = serializers.CharField(allow_null=True)
     occupation = serializers.CharField(allow_null=True)
+    pep_status = serializers.ChoiceField(choices=PEP_STATUSES, allow_null=True,
+                                         help_text="Declared politically exposed person status (individuals).")
     registration_number = serializers.CharField(allow_null=True)
     jurisdiction = serializers.CharField(allow_null=True)
     lei = serializers.CharField(allow_null=True)
@@ -175,10 +178,14 @@ class CustomerOutputSerializer(serializers.Serializer):
     identity_documents = IdentityDocumentOutputSerializer(many=True)
     products = serializers.ListField(child=serializers.CharField())
     channels = serializers.ListField(child=serializers.CharField())
+    operating_countries = serializers.ListField(child=serializers.CharField())
     status = serializers.ChoiceField(choices=STATUSES)
     risk_rating = serializers.ChoiceField(choices=RISK_RATINGS, allow_null=True)
     cdd_level = serializers.ChoiceField(choices=CDD_LEVELS, allow_null=True)
     next_review_date = serializers.CharField(allow_null=True)
+    last_review_date = serializers.CharField(allow_null=True)
+    risk_assessment_id = serializers.CharField(
+        allow_null=True, help_text="The risk assessment behind the rating: GET /customers/{id}/risk.")
     confirmed_match_alerts = serializers.ListField(
         child=serializers.CharField(), help_text="Alerts a reviewer confirmed as true matches (screening sets it).")
     integration = serializers.CharField()
@@ -186,6 +193,11 @@ class CustomerOutputSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
     version = serializers.IntegerField()
+
+
+class HoldingOutputSerializer(serializers.Serializer):
+    parent_party_id = serializers.CharField(allow_null=True, help_text="The entity party held; null: the customer.")
+    percentage = serializers.FloatField()
 
 
 class PartyOutputSerializer(serializers.Serializer):
@@ -200,8 +212,12 @@ class PartyOutputSerializer(serializers.Serializer):
     country_of_residence = serializers.CharField(allow_null=True)
     registration_number = serializers.CharField(allow_null=True)
     jurisdiction = serializers.CharField(allow_null=True)
-    ownership_percentage = serializers.FloatField(allow_null=True)
-    parent_party_id = serializers.CharField(allow_null=True)
+    ownership_percentage = serializers.FloatField(
+        allow_null=True, help_text="The first holding's percentage (see holdings); kept for older clients.")
+    parent_party_id = serializers.CharField(
+        allow_null=True, help_text="The first holding's parent (see holdings); without holdings, the entity party "
+                                   "this party relates to without a share (e.g. as its director).")
+    holdings = HoldingOutputSerializer(many=True, help_text="Every share this party holds; always present.")
     linked_customer_id = serializers.CharField(allow_null=True)
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
@@ -320,6 +336,7 @@ class CustomerCreateInputSerializer(StrictSerializer):
     nationalities = _countries(required=False)
     country_of_residence = CountryField(required=False, allow_null=True)
     occupation = serializers.CharField(max_length=200, required=False, allow_null=True)
+    pep_status = serializers.ChoiceField(choices=PEP_STATUSES, required=False, allow_null=True)
     registration_number = serializers.CharField(max_length=100, required=False, allow_null=True)
     jurisdiction = CountryField(required=False, allow_null=True)
     lei = serializers.CharField(max_length=20, required=False, allow_null=True)
@@ -330,6 +347,7 @@ class CustomerCreateInputSerializer(StrictSerializer):
     identity_documents = serializers.ListField(child=IdentityDocumentSerializer(), required=False, max_length=10)
     products = _labels(required=False)
     channels = _labels(required=False)
+    operating_countries = _countries(required=False)
     status = serializers.ChoiceField(choices=INITIAL_STATUSES, default="prospect")
     next_review_date = serializers.DateField(required=False, allow_null=True)
     external_reference = serializers.CharField(
@@ -352,6 +370,7 @@ class CustomerUpdateInputSerializer(StrictSerializer):
     nationalities = _countries(required=False)
     country_of_residence = CountryField(required=False, allow_null=True)
     occupation = serializers.CharField(max_length=200, required=False, allow_null=True)
+    pep_status = serializers.ChoiceField(choices=PEP_STATUSES, required=False, allow_null=True)
     registration_number = serializers.CharField(max_length=100, required=False, allow_null=True)
     jurisdiction = CountryField(required=False, allow_null=True)
     lei = serializers.CharField(max_length=20, required=False, allow_null=True)
@@ -362,6 +381,7 @@ class CustomerUpdateInputSerializer(StrictSerializer):
     identity_documents = serializers.ListField(child=IdentityDocumentSerializer(), required=False, max_length=10)
     products = _labels(required=False)
     channels = _labels(required=False)
+    operating_countries = _countries(required=False)
     status = serializers.ChoiceField(choices=STATUSES, required=False)
     next_review_date = serializers.DateField(required=False, allow_null=True)
 
@@ -494,9 +514,20 @@ class CustomerProfileApi(APIView):
 # --- related parties -------------------------------------------------------------------------
 
 
+class HoldingInputSerializer(StrictSerializer):
+    parent_party_id = serializers.CharField(
+        max_length=40, required=False, allow_null=True,
+        help_text="The entity party (of the same customer) held; null or absent: the customer itself.")
+    percentage = StrictFloatField(min_value=0, max_value=100)
+
+    def validate_percentage(self, value: float) -> float:
+        return round(value, 4)
+
+
 class RelatedPartyAddInputSerializer(StrictSerializer):
     party_type = serializers.ChoiceField(choices=CUSTOMER_TYPES)
-    roles = serializers.ListField(child=serializers.ChoiceField(choices=PARTY_ROLES), min_length=1, max_length=4)
+    roles = serializers.ListField(child=serializers.ChoiceField(choices=PARTY_ROLES), min_length=1,
+                                  max_length=len(PARTY_ROLES))
     name = serializers.CharField(max_length=300)
     other_names = _names(required=False)
     date_of_birth = PartialDateField(required=False, allow_null=True)
@@ -508,6 +539,11 @@ class RelatedPartyAddInputSerializer(StrictSerializer):
     parent_party_id = serializers.CharField(
         max_length=40, required=False, allow_null=True,
         help_text="Set when this party holds a share of another (entity) party of the same customer.",
+    )
+    holdings = serializers.ListField(
+        child=HoldingInputSerializer(), required=False, max_length=20,
+        help_text="Every share this party holds, one per entity (the customer, or an entity party): replaces "
+                  "ownership_percentage/parent_party_id, which describe one holding (sending both is a 400).",
     )
     linked_customer_id = serializers.CharField(
         max_length=40, required=False, allow_null=True,
@@ -521,8 +557,8 @@ class RelatedPartyAddInputSerializer(StrictSerializer):
 class RelatedPartyUpdateInputSerializer(RelatedPartyAddInputSerializer):
     fixed_fields = {"party_type": "The party type cannot change; remove the party and add a new one."}
     party_type = None  # type: ignore[assignment]
-    roles = serializers.ListField(child=serializers.ChoiceField(choices=PARTY_ROLES), min_length=1, max_length=4,
-                                  required=False)
+    roles = serializers.ListField(child=serializers.ChoiceField(choices=PARTY_ROLES), min_length=1,
+                                  max_length=len(PARTY_ROLES), required=False)
     name = serializers.CharField(max_length=300, required=False)
 
 
@@ -542,8 +578,9 @@ class RelatedPartyCollectionApi(MethodRolesApi):
     @extend_schema(
         operation_id="customers_related_parties_add", tags=TAGS, request=RelatedPartyAddInputSerializer,
         parameters=[IDEMPOTENCY_KEY],
-        description="The ownership percentages of the holders of one entity (the customer, or the party named "
-                    "by parent_party_id) may not sum above 100.",
+        description="The percentages of all holdings of one entity (the customer, or an entity party), over all "
+                    "parties, may not sum above 100. Send holdings, or for one holding ownership_percentage and "
+                    "parent_party_id; responses show holdings, and the first holding in the two older fields.",
         responses={201: PartyOutputSerializer, **ERROR_RESPONSES, **NOT_FOUND, **POST_ERRORS},
     )
     def post(self, request: Request, customer_id: str) -> Response:
@@ -612,6 +649,38 @@ class OwnershipNodeSerializer(serializers.Serializer):
     recorded_on = serializers.CharField(help_text="The customer whose related parties record this node.")
     effective_percentage = serializers.FloatField(help_text="Share of the customer held, over all paths.")
     beneficial_owner = serializers.BooleanField(help_text="An individual at or above the threshold.")
+    merged_party_ids = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="The party records this node stands for when one person was recorded more than once (same "
+                  "normalised name and full date of birth); empty otherwise.")
+    unidentified_share = serializers.FloatField(
+        allow_null=True, help_text="Entities (and the customer): % of it not traced to individuals; null for people.")
+    recorded_share = serializers.FloatField(
+        allow_null=True, help_text="Entities (and the customer): sum of the holdings recorded of it.")
+
+
+class OwnershipPathPartySerializer(serializers.Serializer):
+    node_id = serializers.CharField()
+    name = serializers.CharField()
+    percentage = serializers.FloatField(help_text="This party's share of the next one down the path (the last "
+                                                  "party's: of the customer).")
+
+
+class OwnershipPathSerializer(serializers.Serializer):
+    parties = OwnershipPathPartySerializer(many=True, help_text="From the owner down to the customer's holder.")
+    product = serializers.FloatField(help_text="% of the customer held along this path: the product of the shares.")
+
+
+class OwnershipOwnerSerializer(serializers.Serializer):
+    node_id = serializers.CharField()
+    kind = serializers.ChoiceField(choices=CUSTOMER_TYPES)
+    name = serializers.CharField()
+    recorded_on = serializers.CharField(help_text="The customer whose related parties record this owner.")
+    effective_percentage = serializers.FloatField(help_text="% of the customer held: the sum over all paths.")
+    beneficial_owner = serializers.BooleanField(help_text="An individual at or above the threshold.")
+    merged_party_ids = serializers.ListField(
+        child=serializers.CharField(), help_text="The records merged into this owner; empty if recorded once.")
+    paths = OwnershipPathSerializer(many=True)
 
 
 class OwnershipOutputSerializer(serializers.Serializer):
@@ -629,10 +698,16 @@ class OwnershipOutputSerializer(serializers.Serializer):
                                    help_text="Circular ownership, each as a closed path of node ids.")
     tree = serializers.DictField(help_text="Nested {node_id, percentage, effective_percentage, cycle, children}.")
     incomplete = serializers.BooleanField(help_text="True if the walk stopped at its size limit.")
+    owners = OwnershipOwnerSerializer(many=True, help_text="Everyone holding the customer, once each (records of "
+                                                           "one person merged), largest share first.")
+    unidentified_share = serializers.FloatField(help_text="% of the customer not traced to individuals.")
+    unidentified_limit = serializers.FloatField(help_text="CDD_UBO_UNIDENTIFIED_MAX: above it, a risk factor.")
+    unidentified_above_limit = serializers.BooleanField()
+    layers = serializers.IntegerField(help_text="The longest chain of holdings from the customer to a holder.")
 
 
 class CustomerOwnershipApi(APIView):
-    """The ownership tree of a customer, indirect ownership, beneficial owners and cycles."""
+    """The ownership tree of a customer, owners with their paths, beneficial owners, cycles and what is unidentified."""
 
     required_roles = READERS
     required_scopes = {"GET": "customers:read"}
@@ -647,13 +722,27 @@ class CustomerOwnershipApi(APIView):
              "recorded_on": view.holders_of.get(node.node_id, customer_id),
              "effective_percentage": round(result.effective.get(node.node_id, 100.0 if node.node_id == customer_id
                                                                 else 0.0), 4),
-             "beneficial_owner": node.node_id in result.beneficial_owners}
-            for node in view.nodes.values()
+             "beneficial_owner": node.node_id in result.beneficial_owners,
+             "merged_party_ids": list(result.merged.get(node.node_id, ())),
+             "unidentified_share": result.unidentified.get(node.node_id),
+             "recorded_share": result.recorded_share.get(node.node_id)}
+            for node in view.nodes.values() if node.node_id not in result.aliases
+        ]
+        owners = [
+            {"node_id": owner.node.node_id, "kind": owner.node.kind, "name": owner.node.name,
+             "recorded_on": owner.recorded_on, "effective_percentage": owner.effective_percentage,
+             "beneficial_owner": owner.beneficial_owner, "merged_party_ids": owner.merged_party_ids,
+             "paths": [{"parties": [{"node_id": step.node_id, "name": step.name, "percentage": step.percentage}
+                                    for step in path.steps], "product": path.product} for path in owner.paths]}
+            for owner in view.owners()
         ]
         body = {
             "customer_id": customer_id, "threshold": result.threshold, "algorithm": result.algorithm, "nodes": nodes,
             "beneficial_owners": result.beneficial_owners, "declared_beneficial_owners": view.declared_beneficial_owners,
             "unresolved_entities": result.unresolved_entities, "cycles": [list(c) for c in result.cycles],
             "tree": result.tree.as_dict(), "incomplete": view.incomplete or result.truncated,
+            "owners": owners, "unidentified_share": result.unidentified_share,
+            "unidentified_limit": view.unidentified_limit, "unidentified_above_limit": view.unidentified_above_limit,
+            "layers": result.layers,
         }
         return Response(OwnershipOutputSerializer(body).data)

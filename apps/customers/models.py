@@ -123,6 +123,7 @@ class Customer(CddModel):
     nationalities = ListAttribute(of=UnicodeAttribute, default=list)
     country_of_residence = UnicodeAttribute(null=True)
     occupation = UnicodeAttribute(null=True)
+    pep_status = UnicodeAttribute(null=True)  # declared: pep | pep_family | pep_associate | former_pep
 
     # legal entities
     registration_number = UnicodeAttribute(null=True)
@@ -136,12 +137,15 @@ class Customer(CddModel):
     identity_documents = JSONAttribute(default=list)  # [{type, number, issuing_country, expiry_date}]
     products = ListAttribute(of=UnicodeAttribute, default=list)
     channels = ListAttribute(of=UnicodeAttribute, default=list)
+    operating_countries = ListAttribute(of=UnicodeAttribute, default=list)  # where the business operates
 
     status = UnicodeAttribute()
     risk_rating = UnicodeAttribute(null=True)
     cdd_level = UnicodeAttribute(null=True)
     next_review_date = UnicodeAttribute(null=True)  # YYYY-MM-DD
     review_bucket = UnicodeAttribute(null=True)  # REVIEW_BUCKET when next_review_date is set
+    last_review_date = UnicodeAttribute(null=True)  # YYYY-MM-DD: the last approved onboarding or periodic review
+    risk_assessment_id = UnicodeAttribute(null=True)  # the assessment that set risk_rating (reviews app)
 
     integration = UnicodeAttribute()  # whose external references these are
     external_reference = UnicodeAttribute(null=True)
@@ -166,10 +170,10 @@ class Customer(CddModel):
 # The business fields of a customer, in the order the API shows them.
 CUSTOMER_FIELDS = (
     "customer_id", "customer_type", "legal_name", "other_names", "former_names",
-    "date_of_birth", "nationalities", "country_of_residence", "occupation",
+    "date_of_birth", "nationalities", "country_of_residence", "occupation", "pep_status",
     "registration_number", "jurisdiction", "lei", "legal_form", "industry_code", "incorporation_date",
-    "addresses", "identity_documents", "products", "channels",
-    "status", "risk_rating", "cdd_level", "next_review_date",
+    "addresses", "identity_documents", "products", "channels", "operating_countries",
+    "status", "risk_rating", "cdd_level", "next_review_date", "last_review_date", "risk_assessment_id",
     "integration", "external_reference", "confirmed_match_alerts",
 )
 
@@ -198,9 +202,13 @@ class RelatedPartyByLinkedCustomerIndex(GlobalSecondaryIndex["RelatedParty"]):
 class RelatedParty(CddModel):
     """A beneficial owner, director, shareholder or signatory of a legal entity customer.
 
-    ``parent_party_id`` empty: the party relates to the customer itself. Set: the party is a
-    holder of that (entity) party, which makes ownership chains. ``linked_customer_id``: the
-    party is an entity that is also a customer; its own parties continue the chain.
+    ``holdings``: what the party holds, one ``{"parent_party_id", "percentage"}`` per entity held;
+    ``parent_party_id`` null is the customer itself, set is that (entity) party, which makes
+    ownership chains. One party may hold the customer and several entity parties.
+    ``ownership_percentage``/``parent_party_id`` mirror the first holding for older clients (a
+    ``parent_party_id`` without holdings relates the party to that entity without a share: its
+    director). ``linked_customer_id``: the party is an entity that is also a customer; its own
+    parties continue the chain.
     """
 
     class Meta(TableMeta):
@@ -219,8 +227,11 @@ class RelatedParty(CddModel):
     country_of_residence = UnicodeAttribute(null=True)
     registration_number = UnicodeAttribute(null=True)
     jurisdiction = UnicodeAttribute(null=True)
-    ownership_percentage = NumberAttribute(null=True)
-    parent_party_id = UnicodeAttribute(null=True)
+    ownership_percentage = NumberAttribute(null=True)  # the first holding's percentage
+    parent_party_id = UnicodeAttribute(null=True)  # the first holding's parent
+    # [{"parent_party_id": "rp_..." | None, "percentage": n}]; absent on items written before holdings
+    # existed, whose one holding is the two fields above (see holding_list).
+    holdings = JSONAttribute(null=True)
     linked_customer_id = UnicodeAttribute(null=True)
 
     created_at = UTCDateTimeAttribute(null=True)
@@ -229,14 +240,24 @@ class RelatedParty(CddModel):
 
     by_linked_customer = RelatedPartyByLinkedCustomerIndex()
 
+    @property
+    def holding_list(self) -> list[dict[str, Any]]:
+        """Every holding of the party, also for items stored before ``holdings`` existed."""
+        if self.holdings is not None:
+            return [{"parent_party_id": h.get("parent_party_id") or None, "percentage": h["percentage"]}
+                    for h in self.holdings]
+        if self.ownership_percentage is None:
+            return []
+        return [{"parent_party_id": self.parent_party_id or None, "percentage": self.ownership_percentage}]
+
     def as_dict(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in PARTY_FIELDS}
+        return {name: self.holding_list if name == "holdings" else getattr(self, name) for name in PARTY_FIELDS}
 
 
 PARTY_FIELDS = (
     "party_id", "customer_id", "party_type", "roles", "name", "other_names", "date_of_birth",
     "nationalities", "country_of_residence", "registration_number", "jurisdiction",
-    "ownership_percentage", "parent_party_id", "linked_customer_id",
+    "ownership_percentage", "parent_party_id", "holdings", "linked_customer_id",
 )
 
 

@@ -13,6 +13,7 @@ from pynamodb.expressions.condition import Condition
 from apps.core.errors import ValidationFailed
 from apps.customers.errors import CustomerNotFound, RelatedPartyNotFound
 from apps.customers.models import (
+    CUSTOMER_PREFIX,
     PARTY_HEAD,
     PARTY_PREFIX,
     REVIEW_BUCKET,
@@ -20,7 +21,14 @@ from apps.customers.models import (
     CustomerExternalRef,
     RelatedParty,
 )
-from apps.customers.ownership import Holding, OwnerNode, OwnershipResult, ownership_compute
+from apps.customers.ownership import (
+    Holding,
+    OwnerNode,
+    OwnershipResult,
+    nominee_or_trust_suggested,
+    ownership_compute,
+    person_identity,
+)
 from apps.customers.validation import NAME_PREFIX_LENGTH, name_normalise, name_prefix_key
 
 CURSOR_SALT = "customers.list.cursor"
@@ -208,6 +216,29 @@ def related_party_head_get(*, customer_id: str) -> RelatedParty:
         return RelatedParty(customer_id, PARTY_HEAD)
 
 
+@dataclass(frozen=True)
+class OwnershipPathStep:
+    node_id: str
+    name: str
+    percentage: float  # of the next step down the path (the last step's: of the customer)
+
+
+@dataclass(frozen=True)
+class OwnershipPath:
+    steps: list[OwnershipPathStep]  # from the owner down to the customer's direct holder
+    product: float  # % of the customer held along this path
+
+
+@dataclass(frozen=True)
+class OwnershipOwner:
+    node: OwnerNode
+    recorded_on: str
+    effective_percentage: float
+    beneficial_owner: bool
+    merged_party_ids: list[str]  # every record merged into this owner; empty when it was recorded once
+    paths: list[OwnershipPath]
+
+
 @dataclass
 class OwnershipView:
     customer: Customer
@@ -217,6 +248,38 @@ class OwnershipView:
     result: OwnershipResult
     customers_loaded: int
     incomplete: bool  # MAX_OWNERSHIP_CUSTOMERS reached: linked customers beyond it were not read
+    unidentified_limit: float = 100.0  # settings.CDD_UBO_UNIDENTIFIED_MAX
+
+    @property
+    def unidentified_above_limit(self) -> bool:
+        return self.result.unidentified_share > self.unidentified_limit
+
+    def name_of(self, node_id: str) -> str:
+        node = self.nodes.get(node_id)
+        return node.name if node else node_id
+
+    def owners(self) -> list[OwnershipOwner]:
+        """Everyone holding the customer, once each (merged records as one), largest share first."""
+        result = self.result
+        owners = []
+        for node_id in sorted(result.effective, key=lambda n: (-result.effective[n], n)):
+            paths = [
+                OwnershipPath(
+                    steps=[OwnershipPathStep(path[k], self.name_of(path[k]),
+                                             round(result.edge_percentages[(path[k], path[k - 1])], 4))
+                           for k in range(len(path) - 1, 0, -1)],
+                    product=round(share, 4),
+                )
+                for path, share in result.paths.get(node_id, [])
+            ]
+            node = self.nodes.get(node_id) or OwnerNode(node_id, "legal_entity", node_id)
+            owners.append(OwnershipOwner(
+                node=node, recorded_on=self.holders_of.get(node_id, self.customer.customer_id),
+                effective_percentage=round(result.effective[node_id], 4),
+                beneficial_owner=node_id in result.beneficial_owners,
+                merged_party_ids=list(result.merged.get(node_id, ())), paths=paths,
+            ))
+        return owners
 
 
 def party_node_id(party: RelatedParty) -> str:
@@ -249,19 +312,53 @@ def ownership_get(*, customer_id: str) -> OwnershipView:
         for party in parties:
             node = party_node_id(party)
             if node not in nodes:
-                nodes[node] = OwnerNode(node, party.party_type or "individual", party.name or node,
-                                        tuple(str(role) for role in party.roles or []))
+                kind = party.party_type or "individual"
+                identity = (person_identity(name_norm=party.name_norm or name_normalise(party.name or ""),
+                                            date_of_birth=party.date_of_birth) if kind == "individual" else None)
+                nodes[node] = OwnerNode(node, kind, party.name or node,
+                                        tuple(str(role) for role in party.roles or []), identity=identity)
             holders_of.setdefault(node, current)
             if "beneficial_owner" in (party.roles or []) and node not in declared:
                 declared.append(node)
-            if party.ownership_percentage is not None:
-                parent = by_id.get(party.parent_party_id or "")
+            for holding in party.holding_list:
+                parent = by_id.get(holding["parent_party_id"] or "")
                 owned = party_node_id(parent) if parent is not None else current
-                holdings.append(Holding(owner=node, owned=owned, percentage=float(party.ownership_percentage)))
+                holdings.append(Holding(owner=node, owned=owned, percentage=float(holding["percentage"])))
             if party.linked_customer_id and party.linked_customer_id not in loaded:
                 pending.append(party.linked_customer_id)
     result = ownership_compute(
         root=customer.customer_id, nodes=nodes, holdings=holdings, threshold=float(settings.CDD_UBO_THRESHOLD)
     )
+    # A person recorded twice and declared on either record is declared once, as the merged owner.
+    declared = list(dict.fromkeys(result.canonical(node) for node in declared))
     return OwnershipView(customer=customer, nodes=nodes, holders_of=holders_of, declared_beneficial_owners=declared,
-                         result=result, customers_loaded=len(loaded), incomplete=incomplete)
+                         result=result, customers_loaded=len(loaded), incomplete=incomplete,
+                         unidentified_limit=float(settings.CDD_UBO_UNIDENTIFIED_MAX))
+
+
+def ownership_summary(*, customer_id: str) -> dict[str, Any]:
+    """How complex and how transparent a customer's ownership is, as inputs of the risk model.
+
+    ``layers``: the longest chain of holdings; ``cycles``: how many circular holdings;
+    ``unidentified_share``: % not traced to individuals; ``nominee_or_trust``: a holder's role
+    (nominee, trustee), name or legal form suggests it holds for others; ``beneficial_owners``:
+    computed ones; ``parties``: distinct parties in the graph (merged records count once).
+    """
+    view = ownership_get(customer_id=customer_id)
+    result = view.result
+    others = [node for node_id, node in view.nodes.items() if node_id != customer_id]
+    linked = customers_get(customer_ids=[n.node_id for n in others if n.node_id.startswith(CUSTOMER_PREFIX)])
+    # Every record counts here, merged or not: a second record may be the one that says "trustee".
+    nominee_or_trust = any(
+        nominee_or_trust_suggested(name=node.name, roles=node.roles,
+                                   legal_form=linked[node.node_id].legal_form if node.node_id in linked else None)
+        for node in others
+    )
+    return {
+        "layers": result.layers,
+        "cycles": len(result.cycles),
+        "unidentified_share": result.unidentified_share,
+        "nominee_or_trust": nominee_or_trust,
+        "beneficial_owners": len(result.beneficial_owners),
+        "parties": len([node for node in others if node.node_id not in result.aliases]),
+    }

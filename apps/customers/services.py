@@ -54,6 +54,8 @@ from apps.customers.validation import (
     INITIAL_STATUSES,
     LEGAL_ENTITY,
     PARTY_ROLES,
+    PEP_STATUSES,
+    REACTIVATED_FROM,
     RISK_RATINGS,
     STATUSES,
     country_problem,
@@ -90,11 +92,15 @@ CUSTOMER_EDITABLE = frozenset({
     "legal_name", "other_names", "former_names", "date_of_birth", "nationalities", "country_of_residence",
     "occupation", "registration_number", "jurisdiction", "lei", "legal_form", "industry_code",
     "incorporation_date", "addresses", "identity_documents", "products", "channels", "status", "next_review_date",
+    "pep_status", "operating_countries",
 })
 PARTY_EDITABLE = frozenset({
     "roles", "name", "other_names", "date_of_birth", "nationalities", "country_of_residence",
-    "registration_number", "jurisdiction", "ownership_percentage", "parent_party_id", "linked_customer_id",
+    "registration_number", "jurisdiction", "ownership_percentage", "parent_party_id", "holdings",
+    "linked_customer_id",
 })
+# What older clients send for a party's one holding; ``holdings`` replaces them.
+PARTY_LEGACY_HOLDING = ("ownership_percentage", "parent_party_id")
 # Changes to these fields of a party mean it must be screened again.
 PARTY_SCREENED = frozenset({"name", "other_names", "date_of_birth", "nationalities", "country_of_residence",
                             "registration_number", "jurisdiction"})
@@ -102,8 +108,17 @@ PARTY_WRITE_ATTEMPTS = 4
 # Changes to these fields of a customer mean it must be screened again.
 CUSTOMER_SCREENED = frozenset({"legal_name", "other_names", "former_names", "date_of_birth", "nationalities",
                                "country_of_residence", "jurisdiction", "registration_number", "customer_type"})
+# Changes to these fields of a customer are inputs of the risk model: it rates the customer again.
+CUSTOMER_RISK_INPUTS = frozenset({"customer_type", "legal_form", "nationalities", "country_of_residence",
+                                  "jurisdiction", "occupation", "industry_code", "products", "channels", "pep_status",
+                                  "operating_countries", "addresses", "status"})
 SCREENING_TOPIC = "screening.subject"
 ONBOARDING_TOPIC = "reviews.onboarding_case"
+RISK_TOPIC = "reviews.risk_assess"
+TRIGGER_CASE_TOPIC = "reviews.trigger_case"
+# Customers in a relationship get a trigger review when something material happens; a prospect's or an
+# onboarding customer's onboarding case covers it.
+IN_RELATIONSHIP = frozenset({"active", "suspended", "dormant"})
 
 
 def screening_request_new(*, customer_id: str, subject_id: str, trigger: str, outbox_id: str | None = None,
@@ -174,6 +189,10 @@ def customer_values_problems(values: Mapping[str, Any]) -> dict[str, list[str]]:
             _add(errors, f"identity_documents.{i}.issuing_country", country_problem(document["issuing_country"]))
     if values.get("lei"):
         _add(errors, "lei", lei_problem(values["lei"]))
+    if values.get("pep_status") and values["pep_status"] not in PEP_STATUSES:
+        _add(errors, "pep_status", f"Must be one of: {', '.join(PEP_STATUSES)} (or null).")
+    for i, country in enumerate(values.get("operating_countries") or []):
+        _add(errors, f"operating_countries.{i}", country_problem(country))
     for name, problem in type_problems(customer_type=values["customer_type"], values=values).items():
         errors.setdefault(name, []).extend(problem)
     return errors
@@ -194,10 +213,24 @@ def _normalised_input(data: Mapping[str, Any]) -> dict[str, Any]:
             value = _iso(value)
         elif name in ("addresses", "identity_documents") and value is not None:
             value = [{k: _iso(v) for k, v in dict(item).items() if v not in (None, "")} for item in value]
-        elif name in ("other_names", "former_names", "nationalities", "products", "channels") and value is None:
+        elif name in ("other_names", "former_names", "nationalities", "products", "channels",
+                      "operating_countries") and value is None:
             value = []
         out[name] = value
     return out
+
+
+def risk_request_new(*, customer_id: str, trigger: str, outbox_id: str | None = None, **context: str) -> OutboxItem:
+    """The outbox item that asks the risk model to rate a customer again (an input of it changed)."""
+    return outbox_item_new(topic=RISK_TOPIC, group_key=customer_id, outbox_id=outbox_id,
+                           payload={"customer_id": customer_id, "trigger": trigger, **context})
+
+
+def trigger_case_request_new(*, customer_id: str, event: str, reason: str, outbox_id: str | None = None,
+                             **context: str) -> OutboxItem:
+    """The outbox item that opens a trigger review of a customer (or adds the event to the one open)."""
+    return outbox_item_new(topic=TRIGGER_CASE_TOPIC, group_key=customer_id, outbox_id=outbox_id,
+                           payload={"customer_id": customer_id, "event": event, "reason": reason, **context})
 
 
 def customer_create(
@@ -268,6 +301,12 @@ def _customer_write(*, customer: Customer, before: dict[str, Any], actor: Actor,
     changed = {name for name in after if after[name] != before.get(name)}
     followups = ([screening_request_new(customer_id=customer.customer_id, subject_id="customer", trigger="changed")]
                  if changed & CUSTOMER_SCREENED else [])
+    if changed & CUSTOMER_RISK_INPUTS and action == "customer.updated":
+        followups.append(risk_request_new(customer_id=customer.customer_id, trigger="customer_changed"))
+    if "status" in changed and before.get("status") in REACTIVATED_FROM and customer.status == "active":
+        followups.append(trigger_case_request_new(
+            customer_id=customer.customer_id, event="customer.reactivated",
+            reason=f"Made active again after being {before.get('status')}: review the relationship."))
     data: dict[str, Any] = {"fields": sorted(changed)}
     if followups:
         data["followups"] = [i.outbox_id for i in followups]
@@ -312,7 +351,9 @@ def customer_update(*, customer_id: str, expected_version: int, changes: Mapping
     errors = {name: problems for name, problems in errors.items() if name.split(".")[0] in values}
     if "legal_name" in values and not values["legal_name"]:
         _add(errors, "legal_name", "A customer needs a legal name.")
-    if values.get("status") in DECIDED_STATUSES and values["status"] != customer.status and "status" not in errors:
+    reactivation = values.get("status") == "active" and customer.status in REACTIVATED_FROM
+    if values.get("status") in DECIDED_STATUSES and values["status"] != customer.status and "status" not in errors \
+            and not reactivation:
         _add(errors, "status", f"'{values['status']}' is set by a reviewer's decision on the onboarding case, "
                                "not by a change to the customer: submit the case for review.")
     if "status" in values and "status" not in errors:
@@ -327,9 +368,15 @@ def customer_update(*, customer_id: str, expected_version: int, changes: Mapping
     return _customer_write(customer=customer, before=before, actor=actor, action="customer.updated")
 
 
-def customer_risk_set(*, customer_id: str, risk_rating: str, cdd_level: str, next_review_date: date | None,
-                      actor: Actor, reason: str) -> Customer:
-    """Record the risk model's outcome (rating, CDD level, next review); for the risk work, not the API."""
+def customer_risk_set_write(*, customer_id: str, risk_rating: str, cdd_level: str, next_review_date: date | None,
+                            assessment_id: str, actor: Actor, reason: str,
+                            expected_version: int | None = None) -> tuple[Write, AuditEntry] | None:
+    """The write and customer-chain event of a risk assessment's outcome (None: nothing on the customer changes).
+
+    Only the reviews app's risk service calls this, inside the transaction that stores the assessment, so
+    the customer's rating and the assessment that explains it never disagree. ``expected_version``: the
+    customer version the assessment read; a change since then fails the transaction and the risk is rated again.
+    """
     errors: dict[str, list[str]] = {}
     if risk_rating not in RISK_RATINGS:
         _add(errors, "risk_rating", f"Must be one of: {', '.join(RISK_RATINGS)}.")
@@ -338,11 +385,50 @@ def customer_risk_set(*, customer_id: str, risk_rating: str, cdd_level: str, nex
     if errors:
         raise _failed("The risk outcome is not valid", errors)
     customer = customer_get(customer_id=customer_id, consistent=True)
+    if expected_version is not None and customer.version != expected_version:
+        raise StaleVersion(f"Customer {customer_id} changed while its risk was assessed; assess it again.")
     before = customer.as_dict()
     _customer_fill(customer, {"risk_rating": risk_rating, "cdd_level": cdd_level,
                               "next_review_date": _iso(next_review_date)})
-    return _customer_write(customer=customer, before=before, actor=actor, action="customer.risk_rated",
-                           reason=reason)
+    changed = {k for k in ("risk_rating", "cdd_level", "next_review_date") if before[k] != getattr(customer, k)}
+    if not changed:
+        return None
+    customer.risk_assessment_id = assessment_id
+    customer.updated_at = utcnow()
+    entry = AuditEntry(actor=actor, action="customer.risk_rated", object_type="customer", object_id=customer_id,
+                       before={k: before[k] for k in sorted(changed)},
+                       after={k: getattr(customer, k) for k in sorted(changed)}, reason=reason,
+                       data={"assessment_id": assessment_id, "fields": sorted(changed)})
+    return _save(customer), entry
+
+
+def customer_review_done_write(*, customer_id: str, review_date: date, next_review_date: date, actor: Actor,
+                               case_id: str, reason: str) -> tuple[Write, AuditEntry]:
+    """A review was approved: the customer's last and next review dates, in the decision's transaction."""
+    customer = customer_get(customer_id=customer_id, consistent=True)
+    before = {"last_review_date": customer.last_review_date, "next_review_date": customer.next_review_date}
+    _customer_fill(customer, {"last_review_date": review_date.isoformat(),
+                              "next_review_date": next_review_date.isoformat()})
+    customer.updated_at = utcnow()
+    after = {"last_review_date": customer.last_review_date, "next_review_date": customer.next_review_date}
+    entry = AuditEntry(actor=actor, action="customer.reviewed", object_type="customer", object_id=customer_id,
+                       before=before, after=after, reason=reason, data={"case_id": case_id})
+    return _save(customer), entry
+
+
+def customer_risk_set(*, customer_id: str, risk_rating: str, cdd_level: str, next_review_date: date | None,
+                      actor: Actor, reason: str, assessment_id: str = "manual") -> Customer:
+    """Record a risk outcome on its own (migrations, tests); the risk service writes it with its assessment."""
+    outcome = customer_risk_set_write(customer_id=customer_id, risk_rating=risk_rating, cdd_level=cdd_level,
+                                      next_review_date=next_review_date, assessment_id=assessment_id, actor=actor,
+                                      reason=reason)
+    if outcome is not None:
+        write, entry = outcome
+        try:
+            audit_event_record(entry=entry, writes=[write])
+        except TransactWriteError as exc:
+            raise _storage_error(exc) from exc
+    return customer_get(customer_id=customer_id, consistent=True)
 
 
 def customer_profile_view(*, customer_id: str, actor: Actor) -> tuple[Customer, list[RelatedParty]]:
@@ -357,9 +443,53 @@ def customer_profile_view(*, customer_id: str, actor: Actor) -> tuple[Customer, 
 # --- related parties -------------------------------------------------------------------------
 
 
+def _holdings_resolve(*, current: Mapping[str, Any], changes: Mapping[str, Any]
+                      ) -> tuple[dict[str, Any], bool, dict[str, list[str]]]:
+    """A party's holdings and the two legacy fields after ``changes``; whether the client used the legacy fields.
+
+    An older client's ``ownership_percentage``/``parent_party_id`` describe the first holding: they
+    replace it and keep the others. ``holdings`` replaces every holding. Both at once is a problem.
+    """
+    errors: dict[str, list[str]] = {}
+    current_holdings = list(current.get("holdings") or [])
+    if changes.get("holdings") is not None:
+        for name in PARTY_LEGACY_HOLDING:
+            if changes.get(name) is not None:
+                _add(errors, name, "Send holdings or ownership_percentage/parent_party_id, not both: "
+                                   "holdings replaces them.")
+        holdings = [{"parent_party_id": item.get("parent_party_id") or None, "percentage": item.get("percentage")}
+                    for item in changes["holdings"]]
+        legacy = False
+    elif any(name in changes for name in PARTY_LEGACY_HOLDING):
+        first = current_holdings[0] if current_holdings else None
+        percentage = changes["ownership_percentage"] if "ownership_percentage" in changes else (
+            first["percentage"] if first else current.get("ownership_percentage"))
+        parent = changes["parent_party_id"] if "parent_party_id" in changes else (
+            first["parent_party_id"] if first else current.get("parent_party_id"))
+        rest = current_holdings[1:]
+        holdings = [{"parent_party_id": parent or None, "percentage": percentage}, *rest] if percentage is not None \
+            else rest
+        legacy = True
+    else:
+        holdings, legacy = current_holdings, True
+    if holdings:
+        resolved = {"holdings": holdings, "ownership_percentage": holdings[0]["percentage"],
+                    "parent_party_id": holdings[0]["parent_party_id"]}
+    else:
+        # No share: parent_party_id may still relate the party to an entity party (as its director).
+        relation = changes.get("parent_party_id") if "parent_party_id" in changes else (
+            None if current_holdings else current.get("parent_party_id"))
+        resolved = {"holdings": [], "ownership_percentage": None, "parent_party_id": relation or None}
+    return resolved, legacy, errors
+
+
 def _party_problems(*, values: Mapping[str, Any], customer_id: str, party_id: str | None,
-                    parties: list[RelatedParty]) -> dict[str, list[str]]:
-    """Field problems of a party's full set of values among its customer's other parties."""
+                    parties: list[RelatedParty], legacy: bool = False) -> dict[str, list[str]]:
+    """Field problems of a party's full set of values among its customer's other parties.
+
+    ``legacy``: the client sent ownership_percentage/parent_party_id, so problems of the first
+    holding are named after those fields.
+    """
     errors: dict[str, list[str]] = {}
     party_type = values.get("party_type")
     if party_type not in CUSTOMER_TYPES:
@@ -387,24 +517,28 @@ def _party_problems(*, values: Mapping[str, Any], customer_id: str, party_id: st
         for name in ("registration_number", "jurisdiction", "linked_customer_id"):
             if values.get(name):
                 _add(errors, name, "This field does not apply to an individual.")
-    percentage = values.get("ownership_percentage")
-    if percentage is not None:
-        _add(errors, "ownership_percentage", percentage_problem(float(percentage)))
-    if "shareholder" in roles and percentage is None:
-        _add(errors, "ownership_percentage", "A shareholder needs an ownership percentage.")
-
-    parent_id = values.get("parent_party_id")
+    holdings = list(values.get("holdings") or [])
     by_id = {party.party_id: party for party in parties}
-    if parent_id:
-        parent = by_id.get(parent_id)
-        if parent is None:
-            _add(errors, "parent_party_id", f"No related party {parent_id} on customer {customer_id}.")
-        elif parent.party_type != LEGAL_ENTITY:
-            _add(errors, "parent_party_id", "Only a legal entity party can have holders.")
-        elif parent_id == party_id:
-            _add(errors, "parent_party_id", "A party cannot hold itself.")
-        elif party_id is not None and _descends_from(parent_id, party_id, by_id):
-            _add(errors, "parent_party_id", "That party is one of this party's own holders; the chain would loop.")
+    held: set[str | None] = set()
+    for i, holding in enumerate(holdings):
+        parent_id, percentage = holding.get("parent_party_id"), holding.get("percentage")
+        if isinstance(percentage, bool) or not isinstance(percentage, int | float):
+            _add(errors, f"holdings.{i}.percentage", "A holding needs a percentage, a number from 0 to 100.")
+        else:
+            _add(errors, f"holdings.{i}.percentage", percentage_problem(float(percentage)))
+        if parent_id in held:
+            _add(errors, f"holdings.{i}.parent_party_id", "Another holding of this party is of the same entity; "
+                                                          "give one holding per entity, with its whole percentage.")
+        held.add(parent_id)
+        if parent_id:
+            _add(errors, f"holdings.{i}.parent_party_id", _parent_problem(
+                parent_id=parent_id, party_id=party_id, customer_id=customer_id, by_id=by_id))
+    if "shareholder" in roles and not holdings:
+        _add(errors, "holdings", "A shareholder needs at least one holding (an ownership percentage).")
+    relation = values.get("parent_party_id")
+    if relation and not holdings:
+        _add(errors, "parent_party_id", _parent_problem(
+            parent_id=relation, party_id=party_id, customer_id=customer_id, by_id=by_id))
     linked = values.get("linked_customer_id")
     if linked and party_type == LEGAL_ENTITY:
         if linked == customer_id:
@@ -417,23 +551,57 @@ def _party_problems(*, values: Mapping[str, Any], customer_id: str, party_id: st
             else:
                 if other.customer_type != LEGAL_ENTITY:
                     _add(errors, "linked_customer_id", f"Customer {linked} is an individual, not a legal entity.")
-    if percentage is not None and "ownership_percentage" not in errors:
-        siblings = [p.ownership_percentage for p in parties
-                    if p.party_id != party_id and (p.parent_party_id or None) == (parent_id or None)]
-        _add(errors, "ownership_percentage", ownership_sum_problem([*siblings, float(percentage)]))
+    for i, holding in enumerate(holdings):
+        name = f"holdings.{i}.percentage"
+        if name in errors or f"holdings.{i}.parent_party_id" in errors:
+            continue
+        # Every holding of this parent by the other parties, whichever of their holdings it is.
+        others = [h["percentage"] for p in parties if p.party_id != party_id for h in p.holding_list
+                  if h["parent_party_id"] == holding.get("parent_party_id")]
+        _add(errors, name, ownership_sum_problem([*others, float(holding["percentage"])]))
+    if legacy:
+        for new, old in (("holdings.0.percentage", "ownership_percentage"),
+                         ("holdings.0.parent_party_id", "parent_party_id"), ("holdings", "ownership_percentage")):
+            if new in errors:
+                errors.setdefault(old, []).extend(errors.pop(new))
     return errors
 
 
+def _parent_problem(*, parent_id: str, party_id: str | None, customer_id: str,
+                    by_id: Mapping[str, RelatedParty]) -> str | None:
+    """Why the party ``party_id`` (None: a new one) cannot hold the entity party ``parent_id``, if it cannot."""
+    parent = by_id.get(parent_id)
+    if parent is None:
+        return f"No related party {parent_id} on customer {customer_id}."
+    if parent.party_type != LEGAL_ENTITY:
+        return "Only a legal entity party can have holders."
+    if parent_id == party_id:
+        return "A party cannot hold itself."
+    if party_id is not None and _descends_from(parent_id, party_id, by_id):
+        return "That party is one of this party's own holders; the chain would loop."
+    return None
+
+
+def _held_by(party: RelatedParty) -> set[str]:
+    """The entity parties that ``party`` holds (any holding) or relates to (parent_party_id)."""
+    held = {str(h["parent_party_id"]) for h in party.holding_list if h["parent_party_id"]}
+    return held | ({party.parent_party_id} if party.parent_party_id else set())
+
+
 def _descends_from(candidate: str, ancestor: str, by_id: Mapping[str, RelatedParty]) -> bool:
-    """Is ``candidate`` (transitively) a holder of ``ancestor`` within one customer's parties?"""
+    """Is ``candidate`` (transitively, through any of its holdings) a holder of ``ancestor`` within one customer?"""
     seen: set[str] = set()
-    current: str | None = candidate
-    while current and current not in seen:
+    pending = [candidate]
+    while pending:
+        current = pending.pop()
+        if current in seen:
+            continue
         seen.add(current)
         party = by_id.get(current)
-        current = party.parent_party_id if party else None
-        if current == ancestor:
-            return True
+        for held in _held_by(party) if party else set():
+            if held == ancestor:
+                return True
+            pending.append(held)
     return False
 
 
@@ -467,10 +635,15 @@ def related_party_add(*, customer_id: str, data: Mapping[str, Any], actor: Actor
     values = {name: value for name, value in data.items() if value is not None}
     for name in ("other_names", "nationalities", "roles"):
         values[name] = list(dict.fromkeys(values.get(name) or []))
+    resolved, legacy, errors = _holdings_resolve(current={}, changes=values)
+    if errors:
+        raise _failed("The related party is not valid", errors)
+    values.update(resolved)
     for attempt in range(PARTY_WRITE_ATTEMPTS):
         head = related_party_head_get(customer_id=customer_id)
         parties = related_party_list(customer_id=customer_id, consistent=True)
-        errors = _party_problems(values=values, customer_id=customer_id, party_id=None, parties=parties)
+        errors = _party_problems(values=values, customer_id=customer_id, party_id=None, parties=parties,
+                                 legacy=legacy)
         if errors:
             raise _failed("The related party is not valid", errors)
         now = utcnow()
@@ -519,13 +692,18 @@ def related_party_update(*, customer_id: str, party_id: str, expected_version: i
         _version_check(kind="Related party", record_id=party_id, current=party.version, expected=expected_version)
         parties = related_party_list(customer_id=customer_id, consistent=True)
         before = party.as_dict()
-        merged = {**before, **values}
-        errors = _party_problems(values=merged, customer_id=customer_id, party_id=party_id, parties=parties)
+        resolved, legacy, errors = _holdings_resolve(current=before, changes=values)
         if errors:
             raise _failed("The change is not valid", errors)
-        if all(before.get(name) == value for name, value in values.items()):
+        write = {**values, **resolved}
+        merged = {**before, **write}
+        errors = _party_problems(values=merged, customer_id=customer_id, party_id=party_id, parties=parties,
+                                 legacy=legacy)
+        if errors:
+            raise _failed("The change is not valid", errors)
+        if all(before.get(name) == value for name, value in write.items()):
             return party
-        for name, value in values.items():
+        for name, value in write.items():
             setattr(party, name, value)
         party.name_norm = name_normalise(party.name or "")
         party.updated_at = utcnow()
@@ -562,7 +740,7 @@ def related_party_remove(*, customer_id: str, party_id: str, expected_version: i
         party = related_party_get(customer_id=customer_id, party_id=party_id, consistent=True)
         _version_check(kind="Related party", record_id=party_id, current=party.version, expected=expected_version)
         holders = [p.party_id for p in related_party_list(customer_id=customer_id, consistent=True)
-                   if p.parent_party_id == party_id]
+                   if party_id in _held_by(p)]
         if holders:
             raise PartyHasHolders(
                 f"Related party {party_id} still has holders ({', '.join(holders)}); remove or move them first."
@@ -590,7 +768,7 @@ def related_party_remove(*, customer_id: str, party_id: str, expected_version: i
 
 
 def customer_status_decide_write(*, customer_id: str, status: str, actor: Actor, case_id: str,
-                                 rationale: str) -> tuple[Write, AuditEntry]:
+                                 rationale: str, next_review_date: date | None = None) -> tuple[Write, AuditEntry]:
     """The write and customer-chain event that a reviewer's decision on the onboarding case makes.
 
     ``status`` is ``active`` (approved) or ``rejected``; only the reviews service calls this, inside
@@ -604,11 +782,16 @@ def customer_status_decide_write(*, customer_id: str, status: str, actor: Actor,
         raise Conflict(f"Customer {customer_id} cannot become {status}: {problem}", code="customer_status")
     before = customer.as_dict()
     customer.status = status
+    if status == "active" and next_review_date is not None:
+        # Approval is the first review: the periodic cycle counts from it.
+        _customer_fill(customer, {"last_review_date": utcnow().date().isoformat(),
+                                  "next_review_date": next_review_date.isoformat()})
     customer.updated_at = utcnow()
     after = customer.as_dict()
+    changed = [k for k in ("status", "last_review_date", "next_review_date") if before[k] != after[k]]
     entry = AuditEntry(actor=actor, action=f"customer.{'activated' if status == 'active' else 'rejected'}",
-                       object_type="customer", object_id=customer_id, before={"status": before["status"]},
-                       after={"status": after["status"]}, reason=rationale, data={"case_id": case_id})
+                       object_type="customer", object_id=customer_id, before={k: before[k] for k in changed},
+                       after={k: after[k] for k in changed}, reason=rationale, data={"case_id": case_id})
     return _save(customer), entry
 
 

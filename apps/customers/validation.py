@@ -20,13 +20,15 @@ INDIVIDUAL = "individual"
 LEGAL_ENTITY = "legal_entity"
 CUSTOMER_TYPES = (INDIVIDUAL, LEGAL_ENTITY)
 
-STATUSES = ("prospect", "onboarding", "active", "suspended", "rejected", "exited")
-# Which status may follow which: exited and rejected are final; suspension is reversible.
+STATUSES = ("prospect", "onboarding", "active", "suspended", "dormant", "rejected", "exited")
+# Which status may follow which: exited and rejected are final; suspension and dormancy are reversible
+# (a customer made active again gets a trigger review: reviews app).
 STATUS_TRANSITIONS: dict[str, frozenset[str]] = {
     "prospect": frozenset({"onboarding", "active", "rejected", "exited"}),
     "onboarding": frozenset({"active", "rejected", "exited"}),
-    "active": frozenset({"suspended", "exited"}),
+    "active": frozenset({"suspended", "dormant", "exited"}),
     "suspended": frozenset({"active", "exited"}),
+    "dormant": frozenset({"active", "suspended", "exited"}),
     "rejected": frozenset(),
     "exited": frozenset(),
 }
@@ -35,13 +37,17 @@ STATUS_TRANSITIONS: dict[str, frozenset[str]] = {
 # kept apart from exited, which ends a relationship that existed).
 DECIDED_STATUSES = frozenset({"active", "rejected"})
 INITIAL_STATUSES = ("prospect", "onboarding")
+# A customer that was approved once and paused may be made active again by a change (and gets a trigger review).
+REACTIVATED_FROM = frozenset({"suspended", "dormant"})
+PEP_STATUSES = ("pep", "pep_family", "pep_associate", "former_pep")
 RISK_RATINGS = ("low", "medium", "high", "prohibited")
 CDD_LEVELS = ("simplified", "standard", "enhanced")
 
-PARTY_ROLES = ("beneficial_owner", "director", "shareholder", "signatory")
+# nominee and trustee: the party holds for someone else (ownership_summary reports the arrangement).
+PARTY_ROLES = ("beneficial_owner", "director", "shareholder", "signatory", "nominee", "trustee")
 
 # Fields that only make sense for one customer type; sending them for the other is an error.
-INDIVIDUAL_FIELDS = frozenset({"date_of_birth", "nationalities", "country_of_residence", "occupation"})
+INDIVIDUAL_FIELDS = frozenset({"date_of_birth", "nationalities", "country_of_residence", "occupation", "pep_status"})
 ENTITY_FIELDS = frozenset(
     {"registration_number", "jurisdiction", "lei", "legal_form", "industry_code", "incorporation_date"}
 )

@@ -1,4 +1,4 @@
-"""The one place the documents app reads customers: ``apps.customers.selectors``.
+"""The one place the documents app reads customers (``apps.customers.selectors``) and asks for their follow-up work.
 
 It turns a customer into the few facts documents need (type, CDD level, jurisdiction, name)
 and answers whether a related party belongs to a customer. A missing customer or party is the
@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from apps.core.dynamo_models import OutboxItem
 from apps.core.errors import NotFound
 from apps.customers import selectors as customer_selectors
+from apps.customers.services import risk_request_new, trigger_case_request_new
 
 # A customer the risk model has not rated yet is held to the standard level's requirements.
 DEFAULT_CDD_LEVEL = "standard"
@@ -52,3 +54,16 @@ def related_party_exists(*, customer_id: str, party_id: str) -> bool:
     except NotFound:
         return False
     return True
+
+
+def document_expired_followups(*, customer_id: str, document_id: str, document_type: str,
+                               expiry_date: str) -> list[OutboxItem]:
+    """What an expired document implies for its customer: a new risk assessment and a trigger review."""
+    key = f"{document_id}_{expiry_date}"
+    return [
+        risk_request_new(customer_id=customer_id, trigger="document_expired", outbox_id=f"risk_docexp_{key}",
+                         document_id=document_id),
+        trigger_case_request_new(customer_id=customer_id, event="document.expired", outbox_id=f"trg_docexp_{key}",
+                                 reason=f"The {document_type.replace('_', ' ')} ({document_id}) expired on "
+                                        f"{expiry_date}: obtain a current one.", document_id=document_id),
+    ]

@@ -36,8 +36,14 @@ from apps.core.errors import (
     UnsupportedMedia,
     ValidationFailed,
 )
+from apps.core.outbox import outbox_put, outbox_send
 from apps.documents import checks, storage
-from apps.documents.customers_port import CustomerSummary, customer_get_summary, related_party_exists
+from apps.documents.customers_port import (
+    CustomerSummary,
+    customer_get_summary,
+    document_expired_followups,
+    related_party_exists,
+)
 from apps.documents.letters import request_letter_text, text_pdf
 from apps.documents.models import (
     CDD_LEVELS,
@@ -536,13 +542,17 @@ def document_expire(*, customer_id: str, document_id: str, today: date, actor: A
     trigger = DocumentTrigger(trigger_id, kind="document.expired", customer_id=customer_id, document_id=document_id,
                               document_type=document.document_type, state="open",
                               created_key=f"{now.isoformat()}#{trigger_id}", created_at=now)
+    followups = document_expired_followups(customer_id=customer_id, document_id=document_id,
+                                           document_type=document.document_type, expiry_date=document.expiry_date)
     _commit(
         entry=AuditEntry(actor=actor, action="document.expired", object_type="document", object_id=document_id,
                          before=before, after=document_audit_view(document), reason=document.status_reason,
-                         data={"customer_id": customer_id, "trigger_id": trigger_id}),
-        writes=[lambda tx: tx.save(document), lambda tx: tx.save(trigger)],
+                         data={"customer_id": customer_id, "trigger_id": trigger_id,
+                               "followups": [f.outbox_id for f in followups]}),
+        writes=[lambda tx: tx.save(document), lambda tx: tx.save(trigger), *(outbox_put(f) for f in followups)],
         what=f"Document {document_id}",
     )
+    outbox_send(followups)
     return True
 
 

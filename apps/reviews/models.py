@@ -9,14 +9,23 @@ Table ``cases``. Access patterns (no scans):
 | a customer's cases (customer page, "is an onboarding case open?") | Query ``CaseByCustomerIndex`` (``customer_id``, ``created_key``) |
 
 The onboarding case of a customer has the id ``onboarding-<customer_id>``, so opening it twice
-(a retried create, a re-run seam) is a conditional put that finds it already there.
+(a retried create, a re-run seam) is a conditional put that finds it already there. A periodic
+review is ``periodic_review-<customer_id>-<due date>`` (beat opens it once per due date); a trigger
+case is ``trigger-<outbox id>`` and later events join the customer's open trigger case.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from pynamodb.attributes import BooleanAttribute, UnicodeAttribute, UTCDateTimeAttribute, VersionAttribute
+from pynamodb.attributes import (
+    BooleanAttribute,
+    JSONAttribute,
+    ListAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+    VersionAttribute,
+)
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
 from apps.core.dynamo import CddModel, TableMeta
@@ -65,6 +74,10 @@ class Case(CddModel):
     decision = UnicodeAttribute(null=True)  # approved | rejected | returned
     rationale = UnicodeAttribute(null=True)
     decided_at = UTCDateTimeAttribute(null=True)
+    due_date = UnicodeAttribute(null=True)  # YYYY-MM-DD: when a periodic review falls due
+    reminders_sent = ListAttribute(of=UnicodeAttribute, default=list)  # "14d", "3d": reminders already given
+    escalated_at = UTCDateTimeAttribute(null=True)  # overdue: escalated to the senior reviewers
+    triggers = JSONAttribute(default=list)  # trigger cases: [{event, reason, at, ref}] that opened or joined it
     created_at = UTCDateTimeAttribute()
     created_key = UnicodeAttribute()
     updated_at = UTCDateTimeAttribute()
@@ -79,5 +92,6 @@ class Case(CddModel):
             "case_id": self.case_id, "customer_id": self.customer_id, "kind": self.kind, "status": self.status,
             "title": self.title, "requires_senior": self.requires_senior, "submitted_by": self.submitted_by,
             "submission_summary": self.submission_summary, "decided_by": self.decided_by,
-            "decision": self.decision, "rationale": self.rationale,
+            "decision": self.decision, "rationale": self.rationale, "due_date": self.due_date,
+            "escalated": self.escalated_at is not None, "triggers": [t.get("event") for t in self.triggers or []],
         }

@@ -15,7 +15,7 @@ Reviews stands above customers and screening and calls their services and select
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from pynamodb.exceptions import TransactWriteError
@@ -30,8 +30,9 @@ from apps.core.roles import ANALYST, REVIEWER, SENIOR_REVIEWER
 from apps.customers.errors import CustomerNotFound
 from apps.customers.models import Customer
 from apps.customers.selectors import customer_get
-from apps.customers.services import customer_status_decide_write
+from apps.customers.services import customer_review_done_write, customer_status_decide_write
 from apps.reviews.models import APPROVED, KINDS, OPEN, REJECTED, SUBMITTED, Case
+from apps.reviews.risk.services import risk_model_active
 from apps.screening.selectors.alerts import screening_blockers
 
 HIGH_RISK = {"high", "prohibited"}
@@ -57,7 +58,8 @@ def _customer(customer_id: str) -> Customer | None:
 
 def _customer_is_high_risk(customer_id: str) -> bool:
     customer = _customer(customer_id)
-    return customer is not None and (customer.risk_rating or "").lower() in HIGH_RISK
+    return customer is not None and ((customer.risk_rating or "").lower() in HIGH_RISK
+                                     or customer.cdd_level == "enhanced")
 
 
 def _screening_clear(case: Case, doing: str) -> None:
@@ -69,8 +71,17 @@ def _screening_clear(case: Case, doing: str) -> None:
             errors={"alerts": blockers.open_alerts, "screening": blockers.pending + blockers.failing})
 
 
+def _risk_rated(case: Case, doing: str) -> None:
+    customer = _customer(case.customer_id)
+    if customer is not None and not customer.risk_rating:
+        raise Conflict(f"Case {case.case_id} cannot be {doing} yet: the customer has no risk rating. The risk "
+                       "model rates it once screening completes; wait for it (or ask for a new assessment).",
+                       code="risk_pending")
+
+
 def case_open(*, customer_id: str, kind: str, actor: Actor, title: str, reason: str | None = None,
-              case_id: str | None = None) -> Case:
+              case_id: str | None = None, due_date: str | None = None,
+              triggers: list[dict[str, Any]] | None = None) -> Case:
     """Open a case for a customer; idempotent when ``case_id`` is given and already exists."""
     if kind not in KINDS:
         raise ValidationFailed("Unknown case kind.", errors={"kind": [f"must be one of {', '.join(KINDS)}"]})
@@ -79,7 +90,7 @@ def case_open(*, customer_id: str, kind: str, actor: Actor, title: str, reason: 
         case_id or f"{kind}-{ULID()}", customer_id=customer_id, kind=kind, status=OPEN, title=title,
         requires_senior=_customer_is_high_risk(customer_id), opened_by=actor.key, opened_reason=reason,
         created_at=now, created_key=f"{now.isoformat()}#{customer_id}", updated_at=now,
-        updated_key=now.isoformat(),
+        updated_key=now.isoformat(), due_date=due_date, triggers=triggers or [],
     )
     try:
         audit_event_record(
@@ -145,6 +156,7 @@ def case_submit(*, case_id: str, analyst: Actor, summary: str, expected_version:
     if case.status != OPEN:
         raise Conflict(f"Case {case_id} is {case.status}; only open cases can be submitted.")
     _screening_clear(case, "submitted")
+    _risk_rated(case, "submitted")
     return _transition(case=case, expected_version=expected_version, actor=analyst, action="case.submitted",
                        new_status=SUBMITTED, reason=summary, submitted_by=analyst.key,
                        submitted_by_name=analyst.name, submission_summary=summary, submitted_at=_now(),
@@ -170,18 +182,39 @@ def case_senior_reason(*, case: Case, customer: Customer | None) -> str | None:
     """Why only a senior reviewer may decide ``case`` now (None: any reviewer may); the case page shows it too."""
     if customer is not None and customer.confirmed_match_alerts:
         return "The customer has a confirmed sanctions match: a senior reviewer must decide this case."
+    if customer is not None and customer.cdd_level == "enhanced":
+        return "The customer is under enhanced due diligence: a senior reviewer must decide this case."
+    if case.escalated_at is not None:
+        return "This review is overdue and was escalated: a senior reviewer must decide it."
     if case.requires_senior or (customer is not None and (customer.risk_rating or "").lower() in HIGH_RISK):
         return "This case is high risk: a senior reviewer must decide it."
     return None
 
 
+def _next_review_from_rating(customer: Customer | None) -> date | None:
+    """Today plus the review cycle of the customer's rating under the active risk model."""
+    if customer is None or not customer.risk_rating:
+        return None
+    years = risk_model_active().review_years.get(customer.risk_rating)
+    return _now().date() + timedelta(days=round(365.25 * years)) if years else None
+
+
 def _customer_decision(case: Case, status: str, reviewer: Actor, rationale: str) -> dict[str, Any]:
-    """For an onboarding case: the customer's change (active or rejected) in the decision's transaction."""
-    if case.kind != "onboarding":
-        return {}
-    write, entry = customer_status_decide_write(customer_id=case.customer_id, status=status, actor=reviewer,
-                                                case_id=case.case_id, rationale=rationale)
-    return {"extra_writes": [write], "also": [entry]}
+    """The customer's change in the decision's transaction: onboarding decides its status (approval counts as
+    its first review); an approved periodic review sets the last and next review dates from the rating."""
+    customer = _customer(case.customer_id)
+    if case.kind == "onboarding":
+        write, entry = customer_status_decide_write(
+            customer_id=case.customer_id, status=status, actor=reviewer, case_id=case.case_id, rationale=rationale,
+            next_review_date=_next_review_from_rating(customer) if status == "active" else None)
+        return {"extra_writes": [write], "also": [entry]}
+    next_review = _next_review_from_rating(customer)
+    if case.kind == "periodic_review" and status == "active" and next_review is not None:
+        write, entry = customer_review_done_write(customer_id=case.customer_id, review_date=_now().date(),
+                                                  next_review_date=next_review, actor=reviewer,
+                                                  case_id=case.case_id, reason=rationale)
+        return {"extra_writes": [write], "also": [entry]}
+    return {}
 
 
 def case_approve(*, case_id: str, reviewer: Actor, rationale: str, expected_version: int | None = None) -> Case:

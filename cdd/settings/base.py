@@ -201,6 +201,8 @@ CELERY_BEAT_SCHEDULE["documents.request_reminders_daily"] = {  # documents: remi
     "task": "documents.request_reminders", "schedule": 24 * 3600.0, "options": {"queue": "documents"}}
 CELERY_BEAT_SCHEDULE["audit.daily_digest"] = {  # audit: anchor finished days in the WORM bucket (idempotent)
     "task": "audit.daily_digest", "schedule": 3600.0, "options": {"queue": "default"}}
+CELERY_BEAT_SCHEDULE["reviews.periodic_daily"] = {  # reviews: open due periodic reviews, remind, escalate
+    "task": "reviews.periodic", "schedule": 6 * 3600.0, "options": {"queue": "default"}}
 CELERY_BEAT_SCHEDULE["core.outbox_sweep"] = {  # outbox: re-send follow-up work left pending
     "task": "core.outbox_sweep", "schedule": env("CDD_OUTBOX_SWEEP_SECONDS", 60.0, cast=float),
     "options": {"queue": "default"}}
@@ -212,9 +214,13 @@ CDD_OUTBOX_HANDLERS = {
     "screening.subject": "apps.screening.services.subjects.screening_subject_process",
     "reviews.onboarding_case": "apps.reviews.services.case_open_onboarding_process",
     "screening.list_delta": "apps.screening.services.delta.list_delta_process",
+    "reviews.risk_assess": "apps.reviews.risk.services.risk_assess_process",
+    "reviews.trigger_case": "apps.reviews.pkyc.trigger_case_process",
+    "reviews.risk_rerate_book": "apps.reviews.risk.services.risk_rerate_shard_process",
 }
 CDD_OUTBOX_QUEUES = {"screening.subject": "screening", "reviews.onboarding_case": "default",
-                     "screening.list_delta": "screening"}
+                     "screening.list_delta": "screening", "reviews.risk_assess": "default",
+                     "reviews.trigger_case": "default", "reviews.risk_rerate_book": "default"}
 # A list change re-screens the subjects that its changed entries match at this much below the threshold
 # (candidates only: the subject's own screening then decides, with the false-positive memory).
 CDD_DELTA_CANDIDATE_MARGIN = env("CDD_DELTA_CANDIDATE_MARGIN", 0.1, cast=float)
@@ -257,6 +263,16 @@ CDD_SCREENING_HEADS_RECHECK_SECONDS = env("CDD_SCREENING_HEADS_RECHECK_SECONDS",
 # Built snapshot index cached as a pickle keyed by snapshot checksum + matcher version/code; "" disables.
 CDD_SCREENING_INDEX_CACHE_DIR = env("CDD_SCREENING_INDEX_CACHE_DIR", str(LOCAL_DIR / "cache"))
 CDD_UBO_THRESHOLD = env("CDD_UBO_THRESHOLD", 25.0, cast=float)
+# Ownership of a legal entity not traced to individuals above this % is a risk factor (ownership API).
+CDD_UBO_UNIDENTIFIED_MAX = env("CDD_UBO_UNIDENTIFIED_MAX", 25.0, cast=float)
+# Risk model and periodic reviews (apps/reviews/risk, apps/reviews/pkyc.py, docs/risk.md).
+CDD_RISK_COUNTRY_TABLE = env("CDD_RISK_COUNTRY_TABLE", str(BASE_DIR / "apps" / "reviews" / "data" / "country_risk.json"))
+CDD_RISK_SHIPPED_MODEL = BASE_DIR / "apps" / "reviews" / "data" / "risk_model_v1.json"
+CDD_RISK_PEP_LISTS = env("CDD_RISK_PEP_LISTS", "", cast=to_list)  # list keys whose confirmed matches mean "PEP"
+CDD_RISK_OVERRIDE_MAX_DAYS = env("CDD_RISK_OVERRIDE_MAX_DAYS", 365, cast=int)  # a manual rating expires by then
+CDD_REVIEW_LEAD_DAYS = env("CDD_REVIEW_LEAD_DAYS", 30, cast=int)  # open a periodic review this long before it is due
+CDD_REVIEW_REMINDER_DAYS = env("CDD_REVIEW_REMINDER_DAYS", "14,3", cast=to_list)  # reminders, days before due
+CDD_REVIEW_ESCALATE_AFTER_DAYS = env("CDD_REVIEW_ESCALATE_AFTER_DAYS", 0, cast=int)  # overdue this long: escalate
 CDD_ADMIN_ALLOWED_CIDRS = env("CDD_ADMIN_ALLOWED_CIDRS", "", cast=to_list)
 # Audit (apps/audit): Object Lock (COMPLIANCE) retention of the daily digests; exports' link lifetime.
 CDD_AUDIT_ANCHOR_RETENTION_DAYS = env("CDD_AUDIT_ANCHOR_RETENTION_DAYS", 3653, cast=int)  # 10 years

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from apps.customers.ownership import Holding, OwnerNode, ownership_compute
+from apps.customers.ownership import (
+    Holding,
+    OwnerNode,
+    nominee_or_trust_suggested,
+    ownership_compute,
+    person_identity,
+)
 
 
 def person(node_id: str) -> OwnerNode:
@@ -106,3 +112,58 @@ def test_a_root_without_holders_has_an_empty_result() -> None:
     assert result.cycles == []
     assert result.tree.as_dict() == {"node_id": "root", "percentage": None, "effective_percentage": 100.0,
                                      "cycle": False, "children": []}
+
+
+def test_records_of_one_person_are_merged_and_their_paths_summed() -> None:
+    # ann (20% directly) and ann2 (40% of holdco, which holds 60%) are one person: 44%.
+    same = "ann owner|1975-02-11"
+    result = ownership_compute(
+        root="root",
+        nodes=nodes(company("root"), company("holdco"), OwnerNode("ann", "individual", "Ann", identity=same),
+                    OwnerNode("ann2", "individual", "Ann", identity=same)),
+        holdings=[Holding("ann", "root", 20), Holding("holdco", "root", 60), Holding("ann2", "holdco", 40)],
+        threshold=25.0,
+    )
+    assert result.effective["ann"] == pytest.approx(44.0)
+    assert "ann2" not in result.effective
+    assert result.beneficial_owners == ["ann"]
+    assert result.merged == {"ann": ("ann", "ann2")}
+    assert result.canonical("ann2") == "ann"
+    assert result.algorithm == "ownership-2"
+
+
+def test_an_entity_whose_holders_add_up_to_60_percent_has_40_percent_unidentified() -> None:
+    result = ownership_compute(
+        root="root", nodes=nodes(company("root"), company("holdco"), person("ann"), person("bob")),
+        holdings=[Holding("holdco", "root", 100), Holding("ann", "holdco", 35), Holding("bob", "holdco", 25)],
+        threshold=25.0,
+    )
+    assert result.unidentified == {"root": 40.0, "holdco": 40.0}
+    assert result.recorded_share == {"root": 100.0, "holdco": 60.0}
+    assert result.unidentified_share == 40.0
+    assert result.layers == 2
+
+
+def test_a_cycle_counts_once_and_leaves_its_share_unidentified() -> None:
+    result = ownership_compute(
+        root="root", nodes=nodes(company("root"), company("a"), company("b"), person("fay")),
+        holdings=[Holding("a", "root", 100), Holding("b", "a", 50), Holding("a", "b", 50), Holding("fay", "b", 50)],
+        threshold=10.0,
+    )
+    assert result.cycles == [("a", "b", "a")]
+    assert result.unidentified_share == pytest.approx(75.0)
+    assert result.layers == 3
+
+
+def test_only_a_full_date_of_birth_identifies_a_person() -> None:
+    assert person_identity(name_norm="ann owner", date_of_birth="1975-02-11") == "ann owner|1975-02-11"
+    assert person_identity(name_norm="ann owner", date_of_birth="1975") is None
+    assert person_identity(name_norm="", date_of_birth="1975-02-11") is None
+
+
+def test_names_roles_and_legal_forms_that_suggest_a_nominee_or_trust() -> None:
+    assert nominee_or_trust_suggested(name="Smith Family Trust")
+    assert nominee_or_trust_suggested(name="Acme Nominees Ltd")
+    assert nominee_or_trust_suggested(name="Holdco", legal_form="Treuhandgesellschaft")
+    assert nominee_or_trust_suggested(name="Jane Doe", roles=["trustee"])
+    assert not nominee_or_trust_suggested(name="Trustworthy Widgets Ltd")

@@ -20,9 +20,11 @@ from pynamodb.exceptions import TransactWriteError
 from apps.audit.actors import Actor
 from apps.audit.services import AuditEntry, audit_event_record
 from apps.core.dynamo import cancellation_codes, utcnow
+from apps.core.dynamo_models import OutboxItem
 from apps.core.errors import Conflict, Forbidden, FourEyesViolation, PreconditionFailed, ValidationFailed
+from apps.core.outbox import outbox_put, outbox_send
 from apps.core.roles import ANALYST, REVIEWER, SENIOR_REVIEWER
-from apps.customers.services import customer_match_confirm_write
+from apps.customers.services import customer_match_confirm_write, risk_request_new, trigger_case_request_new
 from apps.screening.dynamo_models import (
     FALSE_POSITIVE,
     NEEDS_INFORMATION,
@@ -51,7 +53,7 @@ def _version(view: AlertView, expected_version: int | None) -> None:
 
 def _commit(*, view: AlertView, actor: Actor, action: str, before: dict[str, Any], reason: str,
             data: dict[str, Any], extra_writes: list[Any] | None = None,
-            extra_entries: list[AuditEntry] | None = None) -> AlertView:
+            extra_entries: list[AuditEntry] | None = None, followups: list[OutboxItem] | None = None) -> AlertView:
     state = view.state
     after = state.as_dict()
     common = {"alert_id": view.alert_id, "subject_id": view.alert.subject_id, "list": view.alert.list_key,
@@ -63,12 +65,15 @@ def _commit(*, view: AlertView, actor: Actor, action: str, before: dict[str, Any
     # One event per chain: where the customer itself changes (a confirmed true match), that change's
     # event is the customer's record of the decision.
     also = extra_entries or [on_customer]
+    followups = list(followups or [])
     try:
-        audit_event_record(entry=entry, writes=[lambda tx: tx.save(state), *(extra_writes or [])], also=also)
+        audit_event_record(entry=entry, writes=[lambda tx: tx.save(state), *(extra_writes or []),
+                                                *(outbox_put(f) for f in followups)], also=also)
     except TransactWriteError as exc:
         if "ConditionalCheckFailed" in cancellation_codes(exc):
             raise PreconditionFailed(f"Alert {view.alert_id} was changed by someone else; reload it.") from exc
         raise
+    outbox_send(followups)
     return view
 
 
@@ -139,9 +144,19 @@ def alert_disposition_decide(*, alert_id: str, actor: Actor, confirm: bool, rati
                                                                  alert_id=alert_id, actor=actor, rationale=reason)
             extra_writes.append(write)
             extra_entries = [customer_entry]
+    # A closed alert changes the customer's risk (an open alert, a confirmed match): rate it again; a confirmed
+    # match on a customer in a relationship also opens a trigger review.
+    followups = []
+    if confirm:
+        followups.append(risk_request_new(customer_id=view.alert.customer_id, trigger="alert_disposition",
+                                          alert_id=alert_id))
+        if outcome == TRUE_MATCH:
+            followups.append(trigger_case_request_new(
+                customer_id=view.alert.customer_id, event="screening.true_match_confirmed", alert_id=alert_id,
+                reason=f"A sanctions match was confirmed on {view.alert.list_key} {view.alert.list_entity_id}."))
     return _commit(view=view, actor=actor, action=action, before=before, reason=reason,
                    data={"outcome": decision["outcome"], "proposed_by": proposal.get("by_name")},
-                   extra_writes=extra_writes, extra_entries=extra_entries)
+                   extra_writes=extra_writes, extra_entries=extra_entries, followups=followups)
 
 
 def alert_memory_revoke(*, alert_id: str, actor: Actor, rationale: str,

@@ -39,7 +39,7 @@ from apps.core.roles import ANALYST
 from apps.customers.errors import CustomerNotFound, RelatedPartyNotFound
 from apps.customers.models import Customer, RelatedParty
 from apps.customers.selectors import customer_get, related_party_get, related_party_list
-from apps.customers.services import screening_request_new
+from apps.customers.services import risk_request_new, screening_request_new
 from apps.screening.dynamo_models import (
     BOOK,
     FALSE_POSITIVE,
@@ -305,8 +305,11 @@ def _record(*, item: OutboxItem, subject: Subject, run_id: str, hits: list[Hit],
                        algorithm=ALGORITHM_VERSION, threshold=threshold, duration_ms=duration_ms, hits=run_hits,
                        created_at=now)
     result = {**counts, "hits": len(hits), "no_longer_hit": len(previous)}
+    # The risk model reads screening outcomes: rate the customer again once this run stands.
+    risk = risk_request_new(customer_id=subject.customer_id, trigger="screening_completed",
+                            outbox_id=f"risk_{run_id}")
     writes = [save_write(run, ScreeningRun.run_id.does_not_exist()), *writes, save_write(subject_row(subject, now)),
-              outbox_done_write(item, result)]
+              outbox_done_write(item, result), outbox_put(risk)]
     entry = AuditEntry(actor=actor, action="screening.completed", object_type="customer",
                        object_id=subject.customer_id, reason=f"screening request {item.outbox_id} ({trigger})",
                        data={"subject_id": subject.subject_id, "subject_name": subject.name, "run_id": run_id,
@@ -318,6 +321,7 @@ def _record(*, item: OutboxItem, subject: Subject, run_id: str, hits: list[Hit],
         if cancellation_codes(exc)[:1] == ["ConditionalCheckFailed"]:
             return {"replayed": True}  # another delivery of this request recorded the run first
         raise
+    outbox_send([risk])
     return result
 
 

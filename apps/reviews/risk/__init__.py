@@ -1,0 +1,1 @@
+"""The customer risk model: scoring (pure), inputs, versions and assessments (services)."""
