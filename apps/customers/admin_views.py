@@ -84,6 +84,7 @@ def customer_view(request: HttpRequest, customer_id: str, *, site: Any) -> HttpR
                    f"{ownership.unidentified_limit:g}% limit)"],
                   ["Layers", result.layers], ["Cycles", len(result.cycles)]]},
     ]
+    sections[:0] = _risk_sections(customer_id)
     if result.cycles:
         sections.append({"title": "Circular ownership", "headers": ["Cycle"],
                          "rows": [[" → ".join(ownership.name_of(n) for n in cycle)] for cycle in result.cycles]})
@@ -99,6 +100,39 @@ def customer_view(request: HttpRequest, customer_id: str, *, site: Any) -> HttpR
         **site.each_context(request), "title": customer.legal_name,
         "headers": ["Field", "Value"], "rows": [{"cells": [k, v]} for k, v in fields], "sections": sections,
     })
+
+
+def _risk_sections(customer_id: str) -> list[dict[str, Any]]:
+    """The risk assessment (the reviews app rates customers; this page composes what every app knows)."""
+    from apps.reviews.apis_risk import risk_view
+
+    try:
+        risk = risk_view(customer_id)
+    except DomainError as exc:
+        return [{"title": "Risk assessment", "headers": ["State"], "rows": [[exc.message]]}]
+    summary = [["Rating", f"{risk['rating']} ({risk['cdd_level']} due diligence)"],
+               ["Score", f"{risk['score']} → {risk['score_rating']} under model version {risk['model_version']}"],
+               ["Rules applied", "; ".join(f"{o['rule']} → {o['rating']} ({o['why']})" for o in risk["overrides"])
+                or None],
+               ["Manual rating", (f"{risk['manual_override']['rating']} until {risk['manual_override'].get('expires_on')}"
+                                  if risk["manual_override"] else None)],
+               ["Next review", risk["next_review_date"]],
+               ["Assessed", f"{risk['assessed_at'][:16]} ({risk['trigger']})"]]
+    factors = [[f["factor"].replace("_", " "), _shown(f["value"]), f["detail"], f"{f['contribution']:g}"]
+               for f in risk["factors"]]
+    return [{"title": "Risk assessment", "headers": ["", ""], "rows": summary},
+            {"title": "Risk factors", "headers": ["Factor", "Input", "Why", "Contribution"], "rows": factors}]
+
+
+def _shown(value: Any) -> str | None:
+    """A factor's input in words, not a Python repr."""
+    if value is None or value == [] or value == {}:
+        return None
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, dict):
+        return "; ".join(f"{k.replace('_', ' ')}: {_shown(v)}" for k, v in value.items() if _shown(v) is not None)
+    return str(value)
 
 
 ADMIN_PAGES = [

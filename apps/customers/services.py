@@ -452,6 +452,8 @@ def _holdings_resolve(*, current: Mapping[str, Any], changes: Mapping[str, Any]
     """
     errors: dict[str, list[str]] = {}
     current_holdings = list(current.get("holdings") or [])
+    # Without a share, parent_party_id may still relate the party to an entity party (as its director).
+    relation = None if current_holdings else current.get("parent_party_id")
     if changes.get("holdings") is not None:
         for name in PARTY_LEGACY_HOLDING:
             if changes.get(name) is not None:
@@ -469,16 +471,13 @@ def _holdings_resolve(*, current: Mapping[str, Any], changes: Mapping[str, Any]
         rest = current_holdings[1:]
         holdings = [{"parent_party_id": parent or None, "percentage": percentage}, *rest] if percentage is not None \
             else rest
-        legacy = True
+        relation, legacy = parent, True
     else:
         holdings, legacy = current_holdings, True
     if holdings:
         resolved = {"holdings": holdings, "ownership_percentage": holdings[0]["percentage"],
                     "parent_party_id": holdings[0]["parent_party_id"]}
     else:
-        # No share: parent_party_id may still relate the party to an entity party (as its director).
-        relation = changes.get("parent_party_id") if "parent_party_id" in changes else (
-            None if current_holdings else current.get("parent_party_id"))
         resolved = {"holdings": [], "ownership_percentage": None, "parent_party_id": relation or None}
     return resolved, legacy, errors
 

@@ -1,16 +1,25 @@
-"""Admin pages over cases (analysts see their queue next to the rest of the domain data)."""
+"""Admin pages over cases (analysts see their queue next to the rest of the domain data) and the risk model:
+its versions, a draft's editor and what-if report, and publication by a second senior reviewer."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
+from apps.audit.actors import Actor
 from apps.core.admin_site import AdminPage
-from apps.core.roles import ANALYST, AUDITOR, REVIEWER, SENIOR_REVIEWER
+from apps.core.errors import DomainError
+from apps.core.roles import ANALYST, AUDITOR, REVIEWER, SENIOR_REVIEWER, user_roles
+from apps.reviews.dynamo_models import DRAFT
 from apps.reviews.models import STATUSES
+from apps.reviews.risk import services as risk
+from apps.reviews.risk.countries import country_table_sources
 from apps.reviews.selectors import case_queue
 
 
@@ -32,7 +41,116 @@ def cases_view(request: HttpRequest, *, site: Any) -> HttpResponse:
     })
 
 
+RISK_READERS = (ANALYST, REVIEWER, SENIOR_REVIEWER, AUDITOR)
+
+
+def _when(value: Any) -> str:
+    return value.strftime("%Y-%m-%d %H:%M") if value else "—"
+
+
+def risk_model_view(request: HttpRequest, *, site: Any) -> HttpResponse:
+    actor = Actor.from_user(request.user)
+    if request.method == "POST":
+        try:
+            draft = risk.risk_model_draft_create(actor=actor, note=request.POST.get("note", ""))
+        except DomainError as exc:
+            messages.error(request, exc.message)
+            return redirect(reverse("admin:domain-risk-model"))
+        messages.success(request, f"Version {int(draft.model_version)} is a draft: change it, run the what-if, "
+                                  "and ask another senior reviewer to publish it.")
+        return redirect(reverse("admin:domain-risk-model-version", args=[int(draft.model_version)]))
+    active = risk.risk_model_active()
+    rows = [{"cells": [f"Version {int(v.model_version)}", v.status, v.note, v.created_by_name,
+                       v.published_by_name, _when(v.published_at)],
+             "url": reverse("admin:domain-risk-model-version", args=[int(v.model_version)])}
+            for v in risk.risk_model_versions()]
+    roles = user_roles(request.user)
+    return TemplateResponse(request, "admin/cdd_risk_model.html", {
+        **site.each_context(request), "title": f"Risk model (version {active.version} is active)",
+        "headers": ["Version", "Status", "Note", "Written by", "Published by", "Published"], "rows": rows,
+        "can_edit": bool({ANALYST, SENIOR_REVIEWER} & roles), "countries": country_table_sources(),
+    })
+
+
+def _definition_tables(definition: dict[str, Any]) -> list[dict[str, Any]]:
+    factors = []
+    for name, spec in (definition.get("factors") or {}).items():
+        points = {k: v for k, v in spec.items() if k != "weight"}
+        shown = "; ".join(
+            f"{k}: " + (", ".join(f"{a} {b:g}" for a, b in v.items()) if isinstance(v, dict) else f"{v:g}")
+            for k, v in points.items())
+        factors.append([name.replace("_", " "), f"{float(spec.get('weight', 1)):g}", shown])
+    bands = [[b["rating"], f"below {b['below']:g}" if b.get("below") is not None else "and above"]
+             for b in definition.get("bands") or []]
+    rules = [[o["rule"].replace("_", " "), f"= {o['rating']}" if "rating" in o else f"at least {o['at_least']}"]
+             for o in definition.get("overrides") or []]
+    duties = [[r, (definition.get("cdd_levels") or {}).get(r), f"{(definition.get('review_years') or {}).get(r)} years"]
+              for r in ("low", "medium", "high", "prohibited")]
+    return [
+        {"title": "Factors (contribution = points x weight)", "headers": ["Factor", "Weight", "Points"],
+         "rows": factors},
+        {"title": "Bands (total score → rating)", "headers": ["Rating", "Score"], "rows": bands},
+        {"title": "Override rules (above the score)", "headers": ["Rule", "Rating"], "rows": rules},
+        {"title": "Obligations", "headers": ["Rating", "CDD level", "Review cycle"], "rows": duties},
+    ]
+
+
+def risk_model_version_view(request: HttpRequest, version: int, *, site: Any) -> HttpResponse:
+    actor = Actor.from_user(request.user)
+    here = reverse("admin:domain-risk-model-version", args=[version])
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        try:
+            if action == "save":
+                try:
+                    definition = json.loads(request.POST.get("definition", ""))
+                except json.JSONDecodeError as exc:
+                    messages.error(request, f"The definition is not JSON (line {exc.lineno}, column {exc.colno}: "
+                                            f"{exc.msg}); nothing was saved.")
+                    return redirect(here)
+                risk.risk_model_draft_update(actor=actor, version=version, definition=definition,
+                                             note=request.POST.get("note"))
+                messages.success(request, "Saved. Run the what-if report before asking for publication.")
+            elif action == "whatif":
+                report = risk.risk_model_whatif(actor=actor, version=version)
+                messages.success(request, f"What-if: {report['changed']:,} of {report['total']:,} customers "
+                                          "would change rating.")
+            elif action == "publish":
+                risk.risk_model_publish(actor=actor, version=version, reason=request.POST.get("reason", ""))
+                messages.success(request, f"Version {version} is active; the book is being re-rated.")
+            elif action == "discard":
+                risk.risk_model_draft_discard(actor=actor, version=version, reason=request.POST.get("reason", ""))
+                messages.success(request, f"Version {version} was discarded.")
+        except DomainError as exc:
+            detail = "; ".join(f"{k}: {', '.join(v)}" for k, v in (exc.errors or {}).items())
+            messages.error(request, f"{exc.message} {detail}".strip())
+        return redirect(here)
+    try:
+        record = risk._version_get(version)
+    except DomainError as exc:
+        return TemplateResponse(request, "admin/cdd_table.html", {
+            **site.each_context(request), "title": "Risk model", "headers": [], "rows": [], "empty": exc.message,
+        }, status=404)
+    roles = user_roles(request.user)
+    definition = dict(record.definition or {})
+    whatif = record.whatif or None
+    authors = [record.created_by, *(str(e) for e in record.edited_by or [])]
+    return TemplateResponse(request, "admin/cdd_risk_model.html", {
+        **site.each_context(request), "title": f"Risk model version {version} ({record.status})",
+        "record": record, "is_draft": record.status == DRAFT, "sections": _definition_tables(definition),
+        "definition_json": json.dumps(definition, indent=2), "whatif": whatif,
+        "can_edit": bool({ANALYST, SENIOR_REVIEWER} & roles) and record.status == DRAFT,
+        "can_publish": SENIOR_REVIEWER in roles and record.status == DRAFT
+        and not any(actor.is_actor(a) for a in authors),
+        "wrote_it": any(actor.is_actor(a) for a in authors), "models_url": reverse("admin:domain-risk-model"),
+        "headers": [], "rows": [], "hide_table": True,
+    })
+
+
 ADMIN_PAGES = [
+    AdminPage(route="risk-model/", view=risk_model_view, name="risk-model", title="Risk model", roles=RISK_READERS),
+    AdminPage(route="risk-model/<int:version>/", view=risk_model_version_view, name="risk-model-version",
+              title="Risk model version", roles=RISK_READERS, listed=False),
     AdminPage(route="cases/", view=cases_view, name="cases", title="Cases",
               roles=(ANALYST, REVIEWER, SENIOR_REVIEWER, AUDITOR)),
 ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -26,7 +28,7 @@ class FactorSerializer(serializers.Serializer):
     value = serializers.JSONField(help_text="The input the factor read, as the customer has it.")
     points = serializers.FloatField()
     weight = serializers.FloatField()
-    contribution = serializers.FloatField(help_text="points × weight: this factor's part of the score.")
+    contribution = serializers.FloatField(help_text="points x weight: this factor's part of the score.")
     detail = serializers.CharField()
 
 
@@ -66,7 +68,7 @@ class RiskOutputSerializer(serializers.Serializer):
     overrides_proposed_or_active = OverrideSerializer(many=True)
 
 
-def risk_view(customer_id: str) -> dict[str, object]:
+def risk_view(customer_id: str) -> dict[str, Any]:
     """The API's (and the pages') picture of a customer's risk; NotFound while it has not been assessed."""
     customer_get(customer_id=customer_id)
     current = services.risk_assessment_current(customer_id=customer_id)

@@ -21,6 +21,7 @@ from apps.core.web import role_required
 from apps.customers.models import Customer
 from apps.customers.selectors import customer_get, customers_get
 from apps.reviews import services
+from apps.reviews.apis_risk import risk_view
 from apps.reviews.models import STATUSES
 from apps.reviews.selectors import case_queue
 from apps.screening.selectors.alerts import (
@@ -88,12 +89,17 @@ def case_detail_view(request: HttpRequest, case_id: str) -> HttpResponse:
     views = alerts_of_customer(customer_id=case.customer_id)
     views.sort(key=lambda v: (not v.is_open, v.alert.created_key))  # open alerts first
     blockers = screening_blockers(customer_id=case.customer_id)
-    needs_senior = services.case_senior_reason(case=case, customer=customer_record) is not None
+    senior_reason = services.case_senior_reason(case=case, customer=customer_record)
+    try:
+        risk = risk_view(case.customer_id)
+    except DomainError:
+        risk = None  # not assessed yet: the page says so
     return render(request, "reviews/case.html", {
+        "risk": risk, "senior_reason": senior_reason, "needs_senior": senior_reason is not None,
         "case": case, "customer": customer, "timeline": timeline,
         "checklist": _checklist(case.customer_id),
         "alerts": [alert_card(v, request.user) for v in views], "blockers": blockers,
-        "open_alerts": sum(1 for v in views if v.is_open), "needs_senior": needs_senior,
+        "open_alerts": sum(1 for v in views if v.is_open),
         "failing": [i for i in outbox_for_group(group_key=case.customer_id, topic_prefix="screening.") if i.attempts],
         "runs": screening_runs_of_subject(customer_id=case.customer_id, subject_id="customer", limit=5),
         "can_submit": ANALYST in roles and case.status == "open",

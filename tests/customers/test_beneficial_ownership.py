@@ -232,3 +232,19 @@ def test_the_admin_profile_shows_each_owner_once_with_paths_and_the_unidentified
     assert "2 records, merged" in page
     assert "56.00% (above the 25% limit)" in page
     assert hold["party_id"] not in page.split("Owners", 1)[1]
+
+
+def test_a_party_stored_before_holdings_existed_reads_as_its_one_holding(api: APIClient) -> None:
+    from apps.customers.models import RelatedParty
+
+    company = customer(api, entity_data())
+    hold = holdco(api, company)
+    # as written by the previous version: the two fields, no holdings attribute
+    RelatedParty(company, "rp_01OLDPARTY0000000000000000", party_type="individual", name="Old Record",
+                 roles=["shareholder"], ownership_percentage=50, parent_party_id=hold["party_id"]).save()
+    listed = {p["name"]: p for p in api.get(f"{URL}/{company}/related-parties").json()}
+    assert listed["Old Record"]["holdings"] == [{"parent_party_id": hold["party_id"], "percentage": 50.0}]
+    [owner] = [o for o in ownership(api, company)["owners"] if o["name"] == "Old Record"]
+    assert owner["effective_percentage"] == 30.0
+    blocked = api.delete(f"{URL}/{company}/related-parties/{hold['party_id']}", HTTP_IF_MATCH='"1"')
+    assert blocked.status_code == 409

@@ -17,6 +17,7 @@ from apps.customers.selectors import customer_get
 from apps.customers.services import customer_create, customer_update
 from apps.documents import services as documents
 from apps.reviews import pkyc
+from apps.reviews.apis_risk import risk_view
 from apps.reviews import services as reviews
 from apps.reviews.models import Case
 from apps.reviews.tasks import periodic_task
@@ -115,8 +116,7 @@ def test_an_expired_document_opens_a_trigger_review_and_a_second_event_joins_it(
     # Two expired documents also raise the rating (low to medium): that event joins the same review.
     assert sorted(t["event"] for t in case.triggers) == ["document.expired", "document.expired",
                                                          "risk.rating_raised"]
-    factor = next(f for f in __import__("apps.reviews.apis_risk", fromlist=["risk_view"]).risk_view(
-        customer_id)["factors"] if f["factor"] == "documents")
+    factor = next(f for f in risk_view(customer_id)["factors"] if f["factor"] == "documents")
     assert factor["value"] == {"expired": 2}
 
 

@@ -243,11 +243,13 @@ def _factor_scorers(factors: Mapping[str, Any], countries: CountryTable) -> list
             best, why = 0.0, "no country of higher risk"
             for role, codes in given.items():
                 for code in codes or []:
-                    for category in countries.of(code):
-                        p = category_points.get(category, 0.0) * share.get(role, 0.0)
-                        if p > best:
-                            best = p
-                            why = f"{role} {code}: {countries.labels.get(category, category)}"
+                    categories = sorted(countries.of(code), key=lambda c: (-category_points.get(c, 0.0), c))
+                    if not categories:
+                        continue
+                    p = category_points.get(categories[0], 0.0) * share.get(role, 0.0)
+                    if p > best:
+                        best = p
+                        why = f"{role} {code}: " + "; ".join(countries.labels.get(c, c) for c in categories)
             return FactorResult("countries", {r: list(c) for r, c in given.items() if c}, round(best, 2),
                                 w_countries, why)
 
