@@ -1,27 +1,29 @@
 """Demo customers for the local stack (``manage.py demo_setup``): quick, and safe to run again.
 
 Each demo customer has a fixed external reference in the ``demo`` integration; a customer that
-exists is kept as it is. The legal entity has a two-level ownership chain:
+exists is kept as it is. Nobody's risk is set here: the workers screen each customer and the risk
+model rates it (an Iran resident high, a PEP's relative at least high, a plain customer low).
+The legal entities:
 
     Harbour Logistics Ltd  <- 70% Meridian Holdings BV <- 75% Pieter de Vries (52.5% effective)
                                                        <- 25% Anouk Jansen    (17.5% effective)
                            <- 30% Amelia Hartley (direct)
+    Blue Fjord Shipping AS <- 20% Ingrid Solberg (direct) and 40% of Fjord Invest AS: 20 + 40 x 60 = 44%
+                           <- 60% Fjord Invest AS <- 60% Lars Haugen (36% effective)
+    Cobalt Crest Holdings Ltd <- 60% Elena Petrova
+                              <- 40% Aurora Nominees Ltd (a customer too) <- 100% Cobalt Crest Holdings Ltd:
+                                 circular, and 40% of Cobalt Crest is not traced to a person
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from apps.audit.actors import Actor
 from apps.customers.selectors import customer_get_by_external_reference, related_party_list
-from apps.customers.services import customer_create, customer_risk_set, related_party_add
+from apps.customers.services import customer_create, related_party_add
 
 INTEGRATION = "demo"
-
-
-def _today_plus(days: int) -> Any:
-    return (datetime.now(tz=UTC) + timedelta(days=days)).date()
 
 
 DEMO_CUSTOMERS: list[dict[str, Any]] = [
@@ -34,7 +36,6 @@ DEMO_CUSTOMERS: list[dict[str, Any]] = [
                        "country": "GB"}],
         "identity_documents": [{"type": "passport", "number": "533410987", "issuing_country": "GB",
                                 "expiry_date": "2030-09-30"}],
-        "_risk": ("low", "simplified", 3 * 365),
     },
     {
         "external_reference": "DEMO-IND-002", "customer_type": "individual", "legal_name": "Jonas Weber",
@@ -46,7 +47,7 @@ DEMO_CUSTOMERS: list[dict[str, Any]] = [
         "other_names": ["Sofia Rossi-Bianchi"], "date_of_birth": "1968-02-03", "nationalities": ["IT", "CH"],
         "country_of_residence": "FR", "occupation": "Company director", "status": "onboarding",
         "products": ["private_banking"], "channels": ["relationship_manager"],
-        "_risk": ("high", "enhanced", 30),
+        "pep_status": "pep_family",
     },
     {
         "external_reference": "DEMO-ENT-001", "customer_type": "legal_entity", "legal_name": "Harbour Logistics Ltd",
@@ -55,7 +56,6 @@ DEMO_CUSTOMERS: list[dict[str, Any]] = [
         "status": "onboarding", "products": ["business_account", "trade_finance"], "channels": ["online"],
         "addresses": [{"type": "registered", "line1": "Unit 7, Port Road", "city": "Southampton",
                        "postal_code": "SO14 3GG", "country": "GB"}],
-        "_risk": ("medium", "standard", 365),
         "_parties": [
             {"key": "meridian", "party_type": "legal_entity", "name": "Meridian Holdings BV", "roles": ["shareholder"],
              "ownership_percentage": 70, "jurisdiction": "NL", "registration_number": "34123456"},
@@ -76,8 +76,71 @@ DEMO_CUSTOMERS: list[dict[str, Any]] = [
         "registration_number": "987654321", "jurisdiction": "NO", "legal_form": "aksjeselskap",
         "industry_code": "50.20", "incorporation_date": "2004-10-01", "products": ["business_account"],
         "channels": ["relationship_manager"],
+        "_parties": [
+            {"key": "fjord", "party_type": "legal_entity", "name": "Fjord Invest AS", "roles": ["shareholder"],
+             "ownership_percentage": 60, "jurisdiction": "NO", "registration_number": "912345678"},
+            {"party_type": "individual", "name": "Ingrid Solberg", "roles": ["shareholder"],
+             "date_of_birth": "1969-06-14", "nationalities": ["NO"], "country_of_residence": "NO",
+             "_holdings": [(None, 20), ("fjord", 40)]},
+            {"parent": "fjord", "party_type": "individual", "name": "Lars Haugen", "roles": ["shareholder"],
+             "ownership_percentage": 60, "date_of_birth": "1958-02-01", "nationalities": ["NO"]},
+        ],
+    },
+    {
+        "external_reference": "DEMO-IND-004", "customer_type": "individual", "legal_name": "Dariush Karimi",
+        "date_of_birth": "1986-09-23", "nationalities": ["IR"], "country_of_residence": "IR",
+        "occupation": "Import-export trader", "status": "onboarding", "products": ["current_account"],
+        "channels": ["online"],
+    },
+    {
+        "external_reference": "DEMO-ENT-004", "customer_type": "legal_entity", "legal_name": "Aurora Nominees Ltd",
+        "registration_number": "HE 402211", "jurisdiction": "CY", "legal_form": "nominee company",
+        "status": "prospect", "products": ["business_account"], "channels": ["introducer"],
+    },
+    {
+        "external_reference": "DEMO-ENT-003", "customer_type": "legal_entity",
+        "legal_name": "Cobalt Crest Holdings Ltd", "registration_number": "HE 398877", "jurisdiction": "CY",
+        "legal_form": "private limited company", "industry_code": "64.20", "status": "onboarding",
+        "products": ["business_account"], "channels": ["introducer"],
+        "_parties": [
+            {"party_type": "individual", "name": "Elena Petrova", "roles": ["shareholder", "beneficial_owner"],
+             "ownership_percentage": 60, "date_of_birth": "1977-12-05", "nationalities": ["CY"],
+             "country_of_residence": "CY"},
+            {"party_type": "legal_entity", "name": "Aurora Nominees Ltd", "roles": ["shareholder"],
+             "ownership_percentage": 40, "jurisdiction": "CY", "registration_number": "HE 402211",
+             "_linked": "DEMO-ENT-004"},
+        ],
     },
 ]
+# Parties added after every customer exists (they link back to one created later in the list).
+LATE_PARTIES: dict[str, list[dict[str, Any]]] = {
+    "DEMO-ENT-004": [
+        {"party_type": "legal_entity", "name": "Cobalt Crest Holdings Ltd", "roles": ["shareholder"],
+         "ownership_percentage": 100, "jurisdiction": "CY", "registration_number": "HE 398877",
+         "_linked": "DEMO-ENT-003"},
+    ],
+}
+
+
+def _customer_of(reference: str) -> Any:
+    return customer_get_by_external_reference(integration=INTEGRATION, external_reference=reference)
+
+
+def _parties_add(*, customer_id: str, specs: list[dict[str, Any]], actor: Actor) -> int:
+    ids: dict[str, str] = {}
+    for party_spec in specs:
+        party_data = {k: v for k, v in party_spec.items() if not k.startswith("_") and k not in ("key", "parent")}
+        if "parent" in party_spec:
+            party_data["parent_party_id"] = ids[party_spec["parent"]]
+        if "_holdings" in party_spec:
+            party_data["holdings"] = [{"parent_party_id": ids[p] if p else None, "percentage": pct}
+                                      for p, pct in party_spec["_holdings"]]
+        if "_linked" in party_spec:
+            party_data["linked_customer_id"] = _customer_of(party_spec["_linked"]).customer_id
+        party = related_party_add(customer_id=customer_id, data=party_data, actor=actor)
+        if "key" in party_spec:
+            ids[party_spec["key"]] = party.party_id
+    return len(specs)
 
 
 def demo_load(*, actor: Actor) -> str:
@@ -85,25 +148,16 @@ def demo_load(*, actor: Actor) -> str:
     created = kept = parties = 0
     for spec in DEMO_CUSTOMERS:
         data = {key: value for key, value in spec.items() if not key.startswith("_")}
-        customer = customer_get_by_external_reference(integration=INTEGRATION,
-                                                      external_reference=data["external_reference"])
+        customer = _customer_of(data["external_reference"])
         if customer is None:
             customer = customer_create(actor=actor, data=data, integration=INTEGRATION)
             created += 1
-            if "_risk" in spec:
-                rating, level, review_in = spec["_risk"]
-                customer_risk_set(customer_id=customer.customer_id, risk_rating=rating, cdd_level=level,
-                                  next_review_date=_today_plus(review_in), actor=actor, reason="demo data")
         else:
             kept += 1
         if spec.get("_parties") and not related_party_list(customer_id=customer.customer_id, consistent=True):
-            ids: dict[str, str] = {}
-            for party_spec in spec["_parties"]:
-                party_data = {k: v for k, v in party_spec.items() if k not in ("key", "parent")}
-                if "parent" in party_spec:
-                    party_data["parent_party_id"] = ids[party_spec["parent"]]
-                party = related_party_add(customer_id=customer.customer_id, data=party_data, actor=actor)
-                if "key" in party_spec:
-                    ids[party_spec["key"]] = party.party_id
-                parties += 1
+            parties += _parties_add(customer_id=customer.customer_id, specs=spec["_parties"], actor=actor)
+    for reference, specs in LATE_PARTIES.items():
+        customer = _customer_of(reference)
+        if not related_party_list(customer_id=customer.customer_id, consistent=True):
+            parties += _parties_add(customer_id=customer.customer_id, specs=specs, actor=actor)
     return f"{created} demo customers created, {kept} kept, {parties} related parties added"

@@ -105,6 +105,9 @@ PARTY_LEGACY_HOLDING = ("ownership_percentage", "parent_party_id")
 PARTY_SCREENED = frozenset({"name", "other_names", "date_of_birth", "nationalities", "country_of_residence",
                             "registration_number", "jurisdiction"})
 PARTY_WRITE_ATTEMPTS = 4
+# Changes to these fields of a party change who owns or controls the customer (risk, trigger review).
+PARTY_OWNERSHIP = frozenset({"roles", "ownership_percentage", "parent_party_id", "holdings", "linked_customer_id",
+                             "nationalities", "country_of_residence", "jurisdiction", "name"})
 # Changes to these fields of a customer mean it must be screened again.
 CUSTOMER_SCREENED = frozenset({"legal_name", "other_names", "former_names", "date_of_birth", "nationalities",
                                "country_of_residence", "jurisdiction", "registration_number", "customer_type"})
@@ -587,6 +590,16 @@ def _held_by(party: RelatedParty) -> set[str]:
     return held | ({party.parent_party_id} if party.parent_party_id else set())
 
 
+def _ownership_followups(*, customer: Customer, what: str) -> list[OutboxItem]:
+    """A change of parties changes the risk (ownership, parties' countries); for a customer in a relationship an
+    ownership change also opens a trigger review."""
+    items = [risk_request_new(customer_id=customer.customer_id, trigger="parties_changed")]
+    if customer.status in IN_RELATIONSHIP:
+        items.append(trigger_case_request_new(customer_id=customer.customer_id, event="ownership.changed",
+                                              reason=f"Ownership or control changed: {what}."))
+    return items
+
+
 def _descends_from(candidate: str, ancestor: str, by_id: Mapping[str, RelatedParty]) -> bool:
     """Is ``candidate`` (transitively, through any of its holdings) a holder of ``ancestor`` within one customer?"""
     seen: set[str] = set()
@@ -630,7 +643,7 @@ def _party_commit(*, head: RelatedParty, writes: list[Write], entry: AuditEntry,
 def related_party_add(*, customer_id: str, data: Mapping[str, Any], actor: Actor,
                       idempotency: IdempotencyClaim | None = None) -> RelatedParty:
     """Add a related party to a legal entity, checking holder sums against the current parties."""
-    _party_customer(customer_id)
+    customer = _party_customer(customer_id)
     values = {name: value for name, value in data.items() if value is not None}
     for name in ("other_names", "nationalities", "roles"):
         values[name] = list(dict.fromkeys(values.get(name) or []))
@@ -654,7 +667,8 @@ def related_party_add(*, customer_id: str, data: Mapping[str, Any], actor: Actor
         if idempotency is not None:
             writes.append(idempotency_write(claim=idempotency, resource_type="related_party",
                                             resource_id=f"{customer_id}/{party.party_id}", status_code=201))
-        followups = [screening_request_new(customer_id=customer_id, subject_id=party.party_id, trigger="party_added")]
+        followups = [screening_request_new(customer_id=customer_id, subject_id=party.party_id, trigger="party_added"),
+                     *_ownership_followups(customer=customer, what=f"{party.name} added as {', '.join(str(r) for r in party.roles)}")]
         entry = AuditEntry(actor=actor, action="related_party.added", object_type="customer", object_id=customer_id,
                            before=None, after=party.as_dict(),
                            data={"party_id": party.party_id, "followups": [i.outbox_id for i in followups]})
@@ -680,7 +694,7 @@ def related_party_update(*, customer_id: str, party_id: str, expected_version: i
     unknown = sorted(set(changes) - PARTY_EDITABLE)
     if unknown:
         raise _failed("These fields cannot be changed", {name: ["This field cannot be changed."] for name in unknown})
-    _party_customer(customer_id)
+    customer = _party_customer(customer_id)
     values = dict(changes)
     for name in ("other_names", "nationalities", "roles"):
         if name in values:
@@ -710,6 +724,8 @@ def related_party_update(*, customer_id: str, party_id: str, expected_version: i
         changed = sorted(name for name in after if after[name] != before.get(name))
         followups = ([screening_request_new(customer_id=customer_id, subject_id=party_id, trigger="party_changed")]
                      if PARTY_SCREENED & set(changed) else [])
+        if set(changed) & PARTY_OWNERSHIP:
+            followups += _ownership_followups(customer=customer, what=f"{party.name}: {', '.join(changed)} changed")
         entry = AuditEntry(actor=actor, action="related_party.updated", object_type="customer",
                            object_id=customer_id, before={k: before[k] for k in changed},
                            after={k: after[k] for k in changed},
@@ -748,7 +764,9 @@ def related_party_remove(*, customer_id: str, party_id: str, expected_version: i
                            before=party.as_dict(), after=None, data={"party_id": party_id})
         try:
             # A delete goes before the puts in a DynamoDB transaction, so it stays first in the codes.
-            _party_commit(head=head, writes=[_delete(party)], entry=entry)
+            followups = _ownership_followups(customer=customer_get(customer_id=customer_id),
+                                             what=f"{party.name} removed")
+            _party_commit(head=head, writes=[_delete(party)], entry=entry, followups=followups)
         except PartiesBusy:
             if attempt + 1 == PARTY_WRITE_ATTEMPTS:
                 raise
@@ -759,6 +777,7 @@ def related_party_remove(*, customer_id: str, party_id: str, expected_version: i
                     f"Related party {party_id} was changed by someone else while you removed it; GET it again."
                 ) from exc
             raise _storage_error(exc) from exc
+        outbox_send(followups)
         return
     raise PartiesBusy("This customer's parties are being changed by others; try again.")  # pragma: no cover
 
