@@ -29,6 +29,12 @@ class Command(BaseCommand):
                 self.stdout.write(f"{item.outbox_id} {item.topic} {item.group_key} since {item.created_at:%Y-%m-%d %H:%M}"
                                   f"{error}")
             return
-        counts = outbox_drain(group_key=options["customer"], limit=options["limit"])
+        # Work can imply more work (a screening asks for a risk assessment): drain until a round does nothing.
+        counts = {"done": 0, "failed": 0}
+        for _ in range(10):
+            round_counts = outbox_drain(group_key=options["customer"], limit=options["limit"])
+            counts = {k: counts[k] + round_counts[k] for k in counts}
+            if not round_counts["done"]:
+                break
         self.stdout.write(f"done {counts['done']}, failed {counts['failed']} (failures are kept on the item and "
                           "retried; see --list)")
