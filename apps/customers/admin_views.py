@@ -120,6 +120,7 @@ def _risk_sections(customer_id: str) -> list[dict[str, Any]]:
                ["Assessed", f"{risk['assessed_at'][:16]} ({risk['trigger']})"]]
     factors = [[f["factor"].replace("_", " "), _shown(f["value"]), f["detail"], f"{f['contribution']:g}"]
                for f in risk["factors"]]
+    summary.append(["History and manual ratings", f"/admin/domain/customers/{customer_id}/risk/"])
     return [{"title": "Risk assessment", "headers": ["", ""], "rows": summary},
             {"title": "Risk factors", "headers": ["Factor", "Input", "Why", "Contribution"], "rows": factors}]
 

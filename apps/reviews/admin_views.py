@@ -4,8 +4,10 @@ its versions, a draft's editor and what-if report, and publication by a second s
 from __future__ import annotations
 
 import json
+from datetime import date
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -14,12 +16,14 @@ from django.urls import reverse
 
 from apps.audit.actors import Actor
 from apps.core.admin_site import AdminPage
-from apps.core.errors import DomainError
+from apps.core.errors import DomainError, ValidationFailed
 from apps.core.roles import ANALYST, AUDITOR, REVIEWER, SENIOR_REVIEWER, user_roles
-from apps.reviews.dynamo_models import DRAFT
+from apps.customers.selectors import customer_get
+from apps.reviews.dynamo_models import DRAFT, RiskOverride
 from apps.reviews.models import STATUSES
 from apps.reviews.risk import services as risk
 from apps.reviews.risk.countries import country_table_sources
+from apps.reviews.risk.scoring import RATINGS
 from apps.reviews.selectors import case_queue
 
 
@@ -147,7 +151,63 @@ def risk_model_version_view(request: HttpRequest, version: int, *, site: Any) ->
     })
 
 
+def customer_risk_view(request: HttpRequest, customer_id: str, *, site: Any) -> HttpResponse:
+    """A customer's risk: the current assessment, earlier ones, manual ratings (propose, decide), re-assess."""
+    actor = Actor.from_user(request.user)
+    here = reverse("admin:domain-customer-risk", args=[customer_id])
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        try:
+            if action == "propose":
+                try:
+                    expires = date.fromisoformat(request.POST.get("expires_on", ""))
+                except ValueError:
+                    raise ValidationFailed("Give the expiry as YYYY-MM-DD.",
+                                           errors={"expires_on": ["a date"]}) from None
+                risk.risk_override_propose(customer_id=customer_id, rating=request.POST.get("rating", ""),
+                                           reason=request.POST.get("reason", ""), expires_on=expires, actor=actor)
+                messages.success(request, "Manual rating proposed: a senior reviewer who did not propose it decides.")
+            elif action in ("confirm", "reject"):
+                risk.risk_override_decide(customer_id=customer_id, override_id=request.POST.get("override_id", ""),
+                                          confirm=action == "confirm", reason=request.POST.get("reason", ""),
+                                          actor=actor)
+                messages.success(request, f"Manual rating {'confirmed' if action == 'confirm' else 'rejected'}; "
+                                          "the customer is rated again.")
+            elif action == "reassess":
+                risk.risk_reassess_request(customer_id=customer_id, actor=actor,
+                                           reason=request.POST.get("reason", "") or "asked from the admin")
+                messages.success(request, "A new assessment was requested; reload in a moment.")
+        except DomainError as exc:
+            detail = "; ".join(f"{k}: {', '.join(v)}" for k, v in (exc.errors or {}).items())
+            messages.error(request, f"{exc.message} {detail}".strip())
+        return redirect(here)
+    try:
+        customer = customer_get(customer_id=customer_id)
+    except DomainError as exc:
+        return TemplateResponse(request, "admin/cdd_table.html", {
+            **site.each_context(request), "title": "Customer risk", "headers": [], "rows": [], "empty": exc.message,
+        }, status=404)
+    history = [{"cells": [_when(a.created_at), a.rating, f"{float(a.score):g}", a.model_rating,
+                          f"version {int(a.model_version)}", a.trigger.replace("_", " "), a.cdd_level,
+                          a.next_review_date]}
+               for a in risk.risk_assessments_of(customer_id=customer_id, limit=50)]
+    overrides = list(RiskOverride.query(customer_id, scan_index_forward=False))
+    roles = user_roles(request.user)
+    return TemplateResponse(request, "admin/cdd_customer_risk.html", {
+        **site.each_context(request), "title": f"Risk of {customer.legal_name}",
+        "customer": customer, "customer_url": reverse("admin:domain-customer", args=[customer_id]),
+        "headers": ["Assessed", "Rating", "Score", "Model says", "Model", "Trigger", "CDD level", "Next review"],
+        "rows": history, "empty": "Not assessed yet: the risk model rates the customer once screening completes.",
+        "overrides": overrides, "ratings": RATINGS,
+        "can_propose": bool({ANALYST, REVIEWER, SENIOR_REVIEWER} & roles),
+        "can_decide": SENIOR_REVIEWER in roles, "actor_key": actor.key,
+        "max_days": settings.CDD_RISK_OVERRIDE_MAX_DAYS,
+    })
+
+
 ADMIN_PAGES = [
+    AdminPage(route="customers/<str:customer_id>/risk/", view=customer_risk_view, name="customer-risk",
+              title="Customer risk", roles=RISK_READERS, listed=False),
     AdminPage(route="risk-model/", view=risk_model_view, name="risk-model", title="Risk model", roles=RISK_READERS),
     AdminPage(route="risk-model/<int:version>/", view=risk_model_version_view, name="risk-model-version",
               title="Risk model version", roles=RISK_READERS, listed=False),

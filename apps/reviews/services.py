@@ -6,9 +6,12 @@
 * a case cannot be submitted, nor approved, while its customer or a related party has an open
   alert or a screening request not yet done (screening);
 * a customer with a confirmed sanctions match needs a senior reviewer on every case, and its
-  onboarding case can only be rejected;
+  onboarding case can only be rejected; so do customers under enhanced due diligence and reviews
+  that were escalated as overdue;
+* a case cannot be submitted before the risk model has rated its customer;
 * deciding the onboarding case decides the customer: approved makes it ``active``, rejected makes
-  it ``rejected``, in the same transaction as the decision (customers).
+  it ``rejected``, in the same transaction as the decision (customers); approving an onboarding or
+  periodic review sets the customer's last and next review dates from its rating.
 
 Reviews stands above customers and screening and calls their services and selectors directly.
 """

@@ -4,6 +4,7 @@ the assessment on the case page and the admin customer page, as each role sees t
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -13,7 +14,13 @@ from apps.audit.actors import Actor
 from apps.core.outbox import outbox_drain
 from apps.customers.selectors import customer_get
 from apps.customers.services import customer_create
+from apps.reviews.dynamo_models import RiskOverride
 from apps.reviews.risk import services as risk
+
+
+def TODAY() -> Any:
+    return datetime.now(tz=UTC).date()
+
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("aws")]
 
@@ -77,3 +84,27 @@ def test_a_draft_is_edited_in_the_admin_and_published_by_another_senior_reviewer
     for _ in range(3):
         outbox_drain(group_key=customer_id)
     assert customer_get(customer_id=customer_id).risk_rating == "medium"
+
+
+def test_a_manual_rating_is_proposed_and_confirmed_on_the_customers_risk_page(
+        analyst: Any, senior_reviewer: Any, auditor: Any) -> None:
+    customer_id = rated({**IRAN, "legal_name": "Jonas Weber", "nationalities": ["DE"], "country_of_residence": "DE"})
+    page = f"/admin/domain/customers/{customer_id}/risk/"
+    assert "Propose a manual rating" not in as_user(auditor).get(page).content.decode()
+    author = as_user(analyst)
+    bad = author.post(page, {"action": "propose", "rating": "high", "expires_on": "soon", "reason": "x"}, follow=True)
+    assert "Give the expiry as YYYY-MM-DD" in bad.content.decode()
+    author.post(page, {"action": "propose", "rating": "high", "expires_on": "2099-01-01", "reason": "x"})
+    assert "at most" in author.get(page).content.decode()  # too far: refused with the limit
+    expires = (TODAY() + timedelta(days=60)).isoformat()
+    author.post(page, {"action": "propose", "rating": "high", "expires_on": expires, "reason": "adverse media"})
+    listed = as_user(senior_reviewer).get(page).content.decode()
+    assert "adverse media" in listed and "Confirm" in listed
+    [override] = list(RiskOverride.query(customer_id))
+    as_user(senior_reviewer).post(page, {"action": "confirm", "override_id": override.override_id,
+                                         "reason": "agreed"})
+    for _ in range(3):
+        outbox_drain(group_key=customer_id)
+    assert customer_get(customer_id=customer_id).risk_rating == "high"
+    history = as_user(auditor).get(page).content.decode()
+    assert "override confirmed" in history and "Risk of Jonas Weber" in history
