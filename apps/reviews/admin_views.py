@@ -17,6 +17,7 @@ from django.urls import reverse
 from apps.audit.actors import Actor
 from apps.core.admin_site import AdminPage
 from apps.core.errors import DomainError, ValidationFailed
+from apps.core.outbox import outbox_for_group
 from apps.core.roles import ANALYST, AUDITOR, REVIEWER, SENIOR_REVIEWER, user_roles
 from apps.customers.selectors import customer_get
 from apps.reviews.dynamo_models import DRAFT, RiskOverride
@@ -116,9 +117,9 @@ def risk_model_version_view(request: HttpRequest, version: int, *, site: Any) ->
                                              note=request.POST.get("note"))
                 messages.success(request, "Saved. Run the what-if report before asking for publication.")
             elif action == "whatif":
-                report = risk.risk_model_whatif(actor=actor, version=version)
-                messages.success(request, f"What-if: {report['changed']:,} of {report['total']:,} customers "
-                                          "would change rating.")
+                risk.risk_model_whatif_request(actor=actor, version=version)
+                messages.success(request, "What-if report requested: a worker rates the whole book under both "
+                                          "versions; reload this page to see it.")
             elif action == "publish":
                 risk.risk_model_publish(actor=actor, version=version, reason=request.POST.get("reason", ""))
                 messages.success(request, f"Version {version} is active; the book is being re-rated.")
@@ -139,6 +140,7 @@ def risk_model_version_view(request: HttpRequest, version: int, *, site: Any) ->
     definition = dict(record.definition or {})
     whatif = record.whatif or None
     authors = [record.created_by, *(str(e) for e in record.edited_by or [])]
+    computing = list(outbox_for_group(group_key=f"risk_model#{version}", topic_prefix="reviews.risk_whatif"))
     return TemplateResponse(request, "admin/cdd_risk_model.html", {
         **site.each_context(request), "title": f"Risk model version {version} ({record.status})",
         "record": record, "is_draft": record.status == DRAFT, "sections": _definition_tables(definition),
@@ -147,7 +149,7 @@ def risk_model_version_view(request: HttpRequest, version: int, *, site: Any) ->
         "can_publish": SENIOR_REVIEWER in roles and record.status == DRAFT
         and not any(actor.is_actor(a) for a in authors),
         "wrote_it": any(actor.is_actor(a) for a in authors), "models_url": reverse("admin:domain-risk-model"),
-        "headers": [], "rows": [], "hide_table": True,
+        "headers": [], "rows": [], "computing": computing,
     })
 
 

@@ -217,10 +217,12 @@ CDD_OUTBOX_HANDLERS = {
     "reviews.risk_assess": "apps.reviews.risk.services.risk_assess_process",
     "reviews.trigger_case": "apps.reviews.pkyc.trigger_case_process",
     "reviews.risk_rerate_book": "apps.reviews.risk.services.risk_rerate_shard_process",
+    "reviews.risk_whatif": "apps.reviews.risk.services.risk_model_whatif_process",
 }
 CDD_OUTBOX_QUEUES = {"screening.subject": "screening", "reviews.onboarding_case": "default",
                      "screening.list_delta": "screening", "reviews.risk_assess": "default",
-                     "reviews.trigger_case": "default", "reviews.risk_rerate_book": "default"}
+                     "reviews.trigger_case": "default", "reviews.risk_rerate_book": "default",
+                     "reviews.risk_whatif": "default"}
 # A list change re-screens the subjects that its changed entries match at this much below the threshold
 # (candidates only: the subject's own screening then decides, with the false-positive memory).
 CDD_DELTA_CANDIDATE_MARGIN = env("CDD_DELTA_CANDIDATE_MARGIN", 0.1, cast=float)

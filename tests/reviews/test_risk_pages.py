@@ -76,8 +76,11 @@ def test_a_draft_is_edited_in_the_admin_and_published_by_another_senior_reviewer
                                                  "note": "online 8 -> 30"})
     refused = senior.post("/admin/domain/risk-model/2/", {"action": "publish", "reason": "ok"}, follow=True)
     assert "Run the what-if report" in refused.content.decode()
-    report = senior.post("/admin/domain/risk-model/2/", {"action": "whatif"}, follow=True).content.decode()
-    assert "1 of 1 customers would change rating" in report
+    asked = senior.post("/admin/domain/risk-model/2/", {"action": "whatif"}, follow=True).content.decode()
+    assert "A what-if report is being computed" in asked
+    outbox_drain(group_key="risk_model#2")  # the worker's part
+    report = senior.get("/admin/domain/risk-model/2/").content.decode()
+    assert "1 of 1 assessed customers would change rating" in report
     done = senior.post("/admin/domain/risk-model/2/", {"action": "publish", "reason": "judged"}, follow=True)
     assert "Version 2 is active" in done.content.decode()
     outbox_drain(group_key="risk_model#2")
