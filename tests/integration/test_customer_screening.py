@@ -70,6 +70,17 @@ def test_a_listed_person_is_alerted_reviewed_under_four_eyes_and_ends_rejected(s
     print(f"\ncreate -> alerts visible: {time.monotonic() - started:.1f} s")
     assert all(x["status"] == "open" for x in found.values())
 
+    def risk() -> dict[str, Any]:
+        response = requests.get(f"{api}/customers/{customer_id}/risk", headers=key_headers(stack), timeout=10)
+        return dict(response.json()) if response.status_code == 200 else {}
+
+    # The worker rates the customer once screened: resident in Iran, two open alerts.
+    rated = wait_until("the risk assessment", lambda: (r := risk()) and r["rating"] == "high" and r, stack=stack)
+    print(f"create -> risk rated: {time.monotonic() - started:.1f} s")
+    assert rated["cdd_level"] == "enhanced" and rated["model_version"] == 1
+    factors = {f["factor"]: f for f in rated["factors"]}
+    assert factors["countries"]["contribution"] == 40 and factors["screening"]["value"]["open_alerts"] >= 2
+
     case_id = f"onboarding-{customer_id}"
     wait_until("the onboarding case", lambda: analyst.get(f"{api}/cases/{case_id}", timeout=10).status_code == 200)
     refused = analyst.post(f"{api}/cases/{case_id}/submit", json={"summary": "Checked"}, timeout=10)
@@ -111,6 +122,10 @@ def test_a_listed_person_is_alerted_reviewed_under_four_eyes_and_ends_rejected(s
         decided = senior.post(f"{api}/alerts/{alert['alert_id']}/decision", json={"confirm": True,
                                                                                  "rationale": "Designated"}, timeout=10)
         assert decided.status_code == 200, decided.text
+    # A confirmed sanctions match makes the customer prohibited, whatever it scores.
+    prohibited = wait_until("the prohibited rating", lambda: (r := risk()) and r["rating"] == "prohibited" and r,
+                            stack=stack)
+    assert [o["rule"] for o in prohibited["overrides"]][:1] == ["confirmed_sanctions_match"]
     submitted = analyst.post(f"{api}/cases/{case_id}/submit", json={"summary": "Confirmed match"}, timeout=10)
     assert submitted.status_code == 200, submitted.text
     approve = senior.post(f"{api}/cases/{case_id}/approve", json={"rationale": "ok"}, timeout=10)
