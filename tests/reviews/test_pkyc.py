@@ -146,3 +146,17 @@ def test_a_rating_raised_for_an_active_customer_opens_a_trigger_review(analyst: 
     [case] = cases_of(customer_id, "trigger")
     assert case.triggers[0]["event"] == "risk.rating_raised"
     assert "from low to high" in case.triggers[0]["reason"]
+
+
+def test_the_operators_command_opens_due_reviews_and_says_what_it_did(analyst: Any, reviewer: Any) -> None:
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    customer_id = active_customer(analyst, reviewer)
+    due = customer_get(customer_id=customer_id).next_review_date
+    out = StringIO()
+    call_command("periodic_reviews", "--today", due, stdout=out)
+    assert out.getvalue().startswith("1 periodic review(s) opened (0 already open")
+    with pytest.raises(CommandError, match="not a date"):
+        call_command("periodic_reviews", "--today", "tomorrow")
