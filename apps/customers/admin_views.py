@@ -15,6 +15,7 @@ from apps.core.roles import ANALYST, AUDITOR, REVIEWER, SENIOR_REVIEWER
 from apps.customers.selectors import CustomerFilters, customer_list, ownership_get
 from apps.customers.services import customer_profile_view
 from apps.customers.validation import STATUSES
+from apps.customers.validation import value_text as _shown
 
 READERS = (ANALYST, REVIEWER, SENIOR_REVIEWER, AUDITOR)
 
@@ -65,13 +66,13 @@ def customer_view(request: HttpRequest, customer_id: str, *, site: Any) -> HttpR
         chain = " → ".join(f"{step.name} ({step.percentage:g}%)" for step in steps)
         return f"{chain} → {customer.legal_name} = {product:.2f}%"
 
-    fields = [(name.replace("_", " "), value) for name, value in customer.as_dict().items()
+    fields = [(name.replace("_", " "), _shown(value)) for name, value in customer.as_dict().items()
               if name not in ("identity_documents", "addresses")]
-    sections = [
+    sections: list[dict[str, Any]] = [] if customer.customer_type != "legal_entity" else [
         {"title": "Related parties", "headers": ["Name", "Type", "Roles", "Holds"],
          "rows": [[p.name, p.party_type, ", ".join(str(r) for r in p.roles), held(p) or None]
                   for p in parties if p.party_type]},
-        {"title": f"Owners (beneficial owner at or above {result.threshold:g}%)",
+        {"title": f"Owners (a person holding {result.threshold:g}% or more is a beneficial owner)",
          "headers": ["Owner", "Type", "Effective %", "Beneficial owner", "Paths", "Recorded as"],
          "rows": [[owner.node.name, owner.node.kind, f"{owner.effective_percentage:.2f}",
                    "yes" if owner.beneficial_owner else "no",
@@ -112,28 +113,18 @@ def _risk_sections(customer_id: str) -> list[dict[str, Any]]:
         return [{"title": "Risk assessment", "headers": ["State"], "rows": [[exc.message]]}]
     summary = [["Rating", f"{risk['rating']} ({risk['cdd_level']} due diligence)"],
                ["Score", f"{risk['score']} → {risk['score_rating']} under model version {risk['model_version']}"],
-               ["Rules applied", "; ".join(f"{o['rule']} → {o['rating']} ({o['why']})" for o in risk["overrides"])
+               ["Rules that hold", "; ".join(f"{o.get('label') or o['rule']} ({o['why']})" for o in risk["overrides"])
                 or None],
                ["Manual rating", (f"{risk['manual_override']['rating']} until {risk['manual_override'].get('expires_on')}"
                                   if risk["manual_override"] else None)],
                ["Next review", risk["next_review_date"]],
-               ["Assessed", f"{risk['assessed_at'][:16]} ({risk['trigger']})"]]
-    factors = [[f["factor"].replace("_", " "), _shown(f["value"]), f["detail"], f"{f['contribution']:g}"]
-               for f in risk["factors"]]
+               ["Assessed", f"{risk['assessed_at'][:16].replace('T', ' ')} ({risk['trigger'].replace('_', ' ')})"]]
+    factors = [[f["label"], f["value_text"], f["detail"], f"{f['contribution']:g}"] for f in risk["factors"]]
     summary.append(["History and manual ratings", f"/admin/domain/customers/{customer_id}/risk/"])
-    return [{"title": "Risk assessment", "headers": ["", ""], "rows": summary},
+    return [{"title": "Risk assessment", "headers": ["Measure", "Value"], "rows": summary},
             {"title": "Risk factors", "headers": ["Factor", "Input", "Why", "Contribution"], "rows": factors}]
 
 
-def _shown(value: Any) -> str | None:
-    """A factor's input in words, not a Python repr."""
-    if value is None or value == [] or value == {}:
-        return None
-    if isinstance(value, list):
-        return ", ".join(str(v) for v in value)
-    if isinstance(value, dict):
-        return "; ".join(f"{k.replace('_', ' ')}: {_shown(v)}" for k, v in value.items() if _shown(v) is not None)
-    return str(value)
 
 
 ADMIN_PAGES = [

@@ -155,3 +155,19 @@ NAME_PREFIX_LENGTH = 2
 def name_prefix_key(normalised: str) -> str:
     """The partition of the name index: the first two characters (padded), so a prefix of 2+ is one Query."""
     return (normalised[:NAME_PREFIX_LENGTH] or "_").ljust(NAME_PREFIX_LENGTH, "_")
+
+
+def value_text(value: Any) -> str | None:
+    """A stored value in words for a page (lists joined, flags as yes/no), never a Python repr."""
+    if value is None or value == [] or value == {}:
+        return None
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, list | tuple):
+        return ", ".join(str(value_text(v)) for v in value)
+    if isinstance(value, dict):
+        return "; ".join(f"{str(k).replace('_', ' ')}: {value_text(v)}" for k, v in value.items()
+                         if value_text(v) is not None)
+    return str(value)

@@ -62,7 +62,7 @@ def risk_model_view(request: HttpRequest, *, site: Any) -> HttpResponse:
             messages.error(request, exc.message)
             return redirect(reverse("admin:domain-risk-model"))
         messages.success(request, f"Version {int(draft.model_version)} is a draft: change it, run the what-if, "
-                                  "and ask another senior reviewer to publish it.")
+                                  "and ask a senior reviewer who did not write it to publish it.")
         return redirect(reverse("admin:domain-risk-model-version", args=[int(draft.model_version)]))
     active = risk.risk_model_active()
     rows = [{"cells": [f"Version {int(v.model_version)}", v.status, v.note, v.created_by_name,
@@ -82,14 +82,20 @@ def _definition_tables(definition: dict[str, Any]) -> list[dict[str, Any]]:
     for name, spec in (definition.get("factors") or {}).items():
         points = {k: v for k, v in spec.items() if k != "weight"}
         shown = "; ".join(
-            f"{k}: " + (", ".join(f"{a} {b:g}" for a, b in v.items()) if isinstance(v, dict) else f"{v:g}")
+            f"{k.replace('_', ' ')}: " + (", ".join(f"{a.replace('_', ' ')} {b:g}" for a, b in v.items())
+                                          if isinstance(v, dict) else f"{v:g}")
             for k, v in points.items())
         factors.append([name.replace("_", " "), f"{float(spec.get('weight', 1)):g}", shown])
-    bands = [[b["rating"], f"below {b['below']:g}" if b.get("below") is not None else "and above"]
-             for b in definition.get("bands") or []]
-    rules = [[o["rule"].replace("_", " "), f"= {o['rating']}" if "rating" in o else f"at least {o['at_least']}"]
+    bands, lower = [], 0.0
+    for b in definition.get("bands") or []:
+        upper = b.get("below")
+        bands.append([b["rating"], f"{lower:g} to below {upper:g}" if upper is not None else f"{lower:g} and above"])
+        lower = float(upper) if upper is not None else lower
+    rules = [[o["rule"].replace("_", " "), o["rating"] if "rating" in o else f"at least {o['at_least']}"]
              for o in definition.get("overrides") or []]
-    duties = [[r, (definition.get("cdd_levels") or {}).get(r), f"{(definition.get('review_years') or {}).get(r)} years"]
+    years = definition.get("review_years") or {}
+    duties = [[r, (definition.get("cdd_levels") or {}).get(r),
+               f"{years.get(r):g} year{'' if years.get(r) == 1 else 's'}" if years.get(r) is not None else None]
               for r in ("low", "medium", "high", "prohibited")]
     return [
         {"title": "Factors (contribution = points x weight)", "headers": ["Factor", "Weight", "Points"],
@@ -140,7 +146,16 @@ def risk_model_version_view(request: HttpRequest, version: int, *, site: Any) ->
     definition = dict(record.definition or {})
     whatif = record.whatif or None
     authors = [record.created_by, *(str(e) for e in record.edited_by or [])]
-    computing = list(outbox_for_group(group_key=f"risk_model#{version}", topic_prefix="reviews.risk_whatif"))
+    computing = outbox_for_group(group_key=f"risk_model#{version}", topic_prefix="reviews.risk_whatif")
+    jobs = outbox_for_group(group_key=f"risk_model#{version}", topic_prefix="reviews.risk_rerate_book",
+                            pending_only=False)
+    rerate = None
+    if jobs:
+        done = [j for j in jobs if j.status == "done"]
+        rerate = {"shards": len(jobs), "done": len(done),
+                  "customers": sum(int((j.result or {}).get("customers", 0)) for j in done),
+                  "requested": sum(int((j.result or {}).get("requested", 0)) for j in done),
+                  "failing": [j for j in jobs if j.status != "done" and j.attempts]}
     return TemplateResponse(request, "admin/cdd_risk_model.html", {
         **site.each_context(request), "title": f"Risk model version {version} ({record.status})",
         "record": record, "is_draft": record.status == DRAFT, "sections": _definition_tables(definition),
@@ -149,7 +164,7 @@ def risk_model_version_view(request: HttpRequest, version: int, *, site: Any) ->
         "can_publish": SENIOR_REVIEWER in roles and record.status == DRAFT
         and not any(actor.is_actor(a) for a in authors),
         "wrote_it": any(actor.is_actor(a) for a in authors), "models_url": reverse("admin:domain-risk-model"),
-        "headers": [], "rows": [], "computing": computing,
+        "headers": [], "rows": [], "computing": computing, "rerate": rerate,
     })
 
 

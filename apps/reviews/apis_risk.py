@@ -15,11 +15,16 @@ from apps.core.errors import NotFound
 from apps.core.openapi import ERROR_RESPONSES, error
 from apps.core.roles import ANALYST, AUDITOR, REVIEWER, SENIOR_REVIEWER
 from apps.customers.selectors import customer_get
+from apps.customers.validation import value_text
 from apps.reviews.dynamo_models import RiskOverride
 from apps.reviews.risk import services
 from apps.reviews.risk.scoring import RATINGS
 
 READERS = {ANALYST, REVIEWER, SENIOR_REVIEWER, AUDITOR}
+FACTOR_LABELS = {"customer_type": "Customer type", "legal_form": "Legal form", "countries": "Countries",
+                 "occupation": "Occupation", "industry": "Industry", "products": "Products", "channels": "Channels",
+                 "pep": "Politically exposed", "screening": "Screening", "ownership": "Ownership",
+                 "relationship": "Relationship", "documents": "Documents"}
 TAGS = ["risk"]
 
 
@@ -35,7 +40,10 @@ class FactorSerializer(serializers.Serializer):
 class OverrideAppliedSerializer(serializers.Serializer):
     rule = serializers.CharField()
     rating = serializers.CharField()
+    at_least = serializers.BooleanField(default=False, help_text="The rule sets a floor, not a rating.")
     why = serializers.CharField()
+    summary = serializers.CharField(source="label", default="", help_text="The rule in words.")
+    changed = serializers.BooleanField(default=True, help_text="Whether the rule changed what the score said.")
 
 
 class OverrideSerializer(serializers.Serializer):
@@ -60,7 +68,7 @@ class RiskOutputSerializer(serializers.Serializer):
     score_rating = serializers.CharField(help_text="What the bands say before the override rules.")
     model_rating = serializers.CharField(help_text="What the model says, before a manual override.")
     factors = FactorSerializer(many=True)
-    overrides = OverrideAppliedSerializer(many=True, help_text="The model's override rules that set the rating.")
+    overrides = OverrideAppliedSerializer(many=True, help_text="The model's override rules that hold for this customer.")
     manual_override = serializers.JSONField(allow_null=True)
     trigger = serializers.CharField()
     assessed_at = serializers.CharField()
@@ -82,12 +90,15 @@ def risk_view(customer_id: str) -> dict[str, Any]:
                for a in services.risk_assessments_of(customer_id=customer_id, limit=11)[1:]]
     overrides = [o.as_dict() for o in RiskOverride.query(customer_id, scan_index_forward=False)
                  if o.status in ("proposed", "active")]
+    factors = [{**f, "label": FACTOR_LABELS.get(f["factor"], f["factor"]), "value_text": value_text(f["value"])}
+               for f in result.get("factors", [])]
     return {
         "customer_id": customer_id, "assessment_id": current.current_id, "rating": current.rating,
         "cdd_level": current.cdd_level, "next_review_date": current.next_review_date,
         "model_version": int(current.model_version), "score": float(current.score),
         "score_rating": result.get("score_rating"), "model_rating": current.model_rating,
-        "factors": result.get("factors", []), "overrides": result.get("overrides", []),
+        "factors": factors, "overrides": result.get("overrides", []),
+        "trigger_text": current.trigger.replace("_", " "),
         "manual_override": current.manual_override, "trigger": current.trigger,
         "assessed_at": current.created_at.isoformat(), "history": history,
         "overrides_proposed_or_active": overrides,

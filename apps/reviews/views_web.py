@@ -71,6 +71,7 @@ def case_queue_view(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     rows = [{"case": case, "customer": customers.get(case.customer_id),
              "open_alerts": alert_states_open_count(customer_id=case.customer_id),
+             "senior": services.case_senior_reason(case=case, customer=customers.get(case.customer_id)) is not None,
              "age_days": (now - case.created_at).days} for case in cases]
     return render(request, "reviews/queue.html", {"rows": rows, "status": status, "statuses": STATUSES})
 

@@ -87,6 +87,8 @@ def test_a_draft_is_edited_in_the_admin_and_published_by_another_senior_reviewer
     for _ in range(3):
         outbox_drain(group_key=customer_id)
     assert customer_get(customer_id=customer_id).risk_rating == "medium"
+    progress = senior.get("/admin/domain/risk-model/2/").content.decode()
+    assert "16 of 16 shard jobs done, 1 customers in them, 1 assessment requests recorded" in progress
 
 
 def test_a_manual_rating_is_proposed_and_confirmed_on_the_customers_risk_page(

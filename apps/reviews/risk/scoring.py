@@ -28,6 +28,10 @@ FACTORS = ("customer_type", "legal_form", "countries", "occupation", "industry",
 OVERRIDE_RULES = ("confirmed_sanctions_match", "comprehensively_sanctioned_country", "fatf_call_for_action_country",
                   "pep", "open_alerts")
 
+RULE_LABELS = {"confirmed_sanctions_match": "confirmed sanctions match",
+               "comprehensively_sanctioned_country": "comprehensively sanctioned country",
+               "fatf_call_for_action_country": "FATF call-for-action country", "pep": "politically exposed person",
+               "open_alerts": "open alerts"}
 # A customer's facts as the risk model reads them (JSON-safe; stored with every assessment).
 RiskInputs = dict[str, Any]
 
@@ -68,7 +72,7 @@ class RiskResult:
     cdd_level: str
     review_years: float
     factors: list[FactorResult]
-    overrides: list[dict[str, str]]  # the rules that changed or held the rating, with why
+    overrides: list[dict[str, Any]]  # the rules that hold, with why and whether they changed the rating
 
     def as_dict(self) -> dict[str, Any]:
         return {"score": self.score, "score_rating": self.score_rating, "rating": self.rating,
@@ -193,7 +197,7 @@ def _factor_scorers(factors: Mapping[str, Any], countries: CountryTable) -> list
             if not found:
                 return FactorResult(name, value, 0.0, w, "nothing of higher risk" if value else "not given")
             best, word = max(found)
-            return FactorResult(name, value, best, w, f"'{word}'")
+            return FactorResult(name, value, best, w, f"{name.replace('_', ' ')} mentions {word}")
 
         return scorer
 
@@ -380,19 +384,24 @@ class CompiledModel:
         factors = [scorer(inputs) for scorer in self.scorers]
         score = round(sum(f.contribution for f in factors), 2)
         score_rating = rating = self.band(score)
-        applied: list[dict[str, str]] = []
+        applied: list[dict[str, Any]] = []
         for rule in self.overrides:
             why = self._override_applies(rule, inputs)
             if why is None:
                 continue
+            # Every rule that holds is listed, also when the score alone reached its rating: it stops a manual
+            # rating from going below it, and an analyst should see it.
+            before = rating
             if "rating" in rule:
-                target = rule["rating"]
-                if target != rating:
-                    applied.append({"rule": rule["rule"], "rating": target, "why": why})
-                    rating = target
-            elif RANK[rule["at_least"]] > RANK[rating]:
-                applied.append({"rule": rule["rule"], "rating": rule["at_least"], "why": why})
-                rating = rule["at_least"]
+                rating = rule["rating"]
+                label = f"{RULE_LABELS[rule['rule']]} → {rule['rating']}"
+            else:
+                if RANK[rule["at_least"]] > RANK[rating]:
+                    rating = rule["at_least"]
+                label = f"{RULE_LABELS[rule['rule']]} → at least {rule['at_least']}"
+            applied.append({"rule": rule["rule"], "rating": rule.get("rating") or rule["at_least"],
+                            "at_least": "at_least" in rule, "why": why, "label": label,
+                            "changed": rating != before})
         return RiskResult(score=score, score_rating=score_rating, rating=rating, cdd_level=self.cdd_levels[rating],
                           review_years=self.review_years[rating], factors=factors, overrides=applied)
 

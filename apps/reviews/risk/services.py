@@ -417,7 +417,7 @@ def _next_review(*, customer: Customer, years: float, today: date) -> date:
 def _apply_override(result: RiskResult, override: RiskOverride | None, model: CompiledModel) -> dict[str, Any] | None:
     if override is None:
         return None
-    forced = [o for o in result.overrides if "rating" in o or RANK[o["rating"]] >= RANK[override.rating]]
+    forced = [o for o in result.overrides if not o.get("at_least") or RANK[o["rating"]] > RANK[override.rating]]
     if RANK[override.rating] < RANK[result.rating] and forced:
         return {"override_id": override.override_id, "rating": override.rating, "applied": False,
                 "why": f"not applied: the model's rule '{forced[0]['rule']}' holds the rating at {result.rating}"}
@@ -436,6 +436,7 @@ def risk_assess(*, customer_id: str, trigger: str, actor: Actor, item: OutboxIte
     model = risk_model_active()
     inputs = risk_inputs_gather(customer=customer, today=today)
     result = model.assess(inputs)
+    model_rating = result.rating  # after the model's rules, before a manual rating
     override = risk_override_active(customer_id=customer_id, today=today)
     manual = _apply_override(result, override, model)
     fingerprint = risk_inputs_fingerprint({**inputs, "_override": manual, "_model": model.version})
@@ -450,12 +451,10 @@ def risk_assess(*, customer_id: str, trigger: str, actor: Actor, item: OutboxIte
     previous_rating = customer.risk_rating
     common: dict[str, Any] = {"model_version": model.version, "trigger": trigger, "inputs": inputs,
               "inputs_fingerprint": fingerprint, "result": result.as_dict(), "score": result.score,
-              "model_rating": result.score_rating if not result.overrides else result.overrides[-1]["rating"],
+              "model_rating": model_rating,
               "rating": result.rating, "cdd_level": result.cdd_level, "next_review_date": next_review.isoformat(),
               "previous_rating": previous_rating, "manual_override": manual, "created_at": now,
               "created_by": actor.key}
-    if manual and manual.get("applied"):
-        common["model_rating"] = model.assess(inputs).rating
     record = RiskAssessment(customer_id, assessment_id, **common)
     copy = current or RiskAssessment(customer_id, CURRENT)
     for name, value in common.items():
@@ -464,7 +463,7 @@ def risk_assess(*, customer_id: str, trigger: str, actor: Actor, item: OutboxIte
     writes = [save_write(record, RiskAssessment.assessment_id.does_not_exist()), save_write(copy)]
     summary = {"assessment_id": assessment_id, "model_version": model.version, "score": result.score,
                "rating": result.rating, "cdd_level": result.cdd_level, "trigger": trigger,
-               "overrides": [o["rule"] for o in result.overrides],
+               "overrides": [o["rule"] for o in result.overrides if o.get("changed")],
                "manual_override": manual.get("override_id") if manual else None}
     reason = f"risk assessment ({trigger}) under model version {model.version}"
     outcome = customer_risk_set_write(customer_id=customer_id, risk_rating=result.rating,
