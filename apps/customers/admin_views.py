@@ -100,6 +100,7 @@ def customer_view(request: HttpRequest, customer_id: str, *, site: Any) -> HttpR
     return TemplateResponse(request, "admin/cdd_table.html", {
         **site.each_context(request), "title": customer.legal_name,
         "headers": ["Field", "Value"], "rows": [{"cells": [k, v]} for k, v in fields], "sections": sections,
+        "links": [("Risk history and manual ratings", reverse("admin:domain-customer-risk", args=[customer_id]))],
     })
 
 
@@ -120,7 +121,6 @@ def _risk_sections(customer_id: str) -> list[dict[str, Any]]:
                ["Next review", risk["next_review_date"]],
                ["Assessed", f"{risk['assessed_at'][:16].replace('T', ' ')} ({risk['trigger'].replace('_', ' ')})"]]
     factors = [[f["label"], f["value_text"], f["detail"], f"{f['contribution']:g}"] for f in risk["factors"]]
-    summary.append(["History and manual ratings", f"/admin/domain/customers/{customer_id}/risk/"])
     return [{"title": "Risk assessment", "headers": ["Measure", "Value"], "rows": summary},
             {"title": "Risk factors", "headers": ["Factor", "Input", "Why", "Contribution"], "rows": factors}]
 

@@ -134,3 +134,66 @@ def test_alerts_are_worked_side_by_side_in_the_browser_role_by_role(stack: Stack
     admin.click("text=un_sc")
     assert "versions" in admin.inner_text("h1")
     _shot(admin, "8-admin-list-versions")
+
+
+def test_the_risk_model_and_assessments_are_read_and_changed_in_the_browser_role_by_role(
+        stack: Stack, browser: Any) -> None:
+    import time
+
+    import requests
+
+    headers = {"Authorization": f"Api-Key {stack.api_key}"}
+    created = requests.post(f"{stack.urls['api']}/api/v1/customers", headers=headers, timeout=30, json={
+        "customer_type": "individual", "legal_name": "Dariush Karimzadeh", "date_of_birth": "1986-09-23",
+        "nationalities": ["IR"], "country_of_residence": "IR", "status": "onboarding", "channels": ["online"]})
+    customer_id = created.json()["customer_id"]
+    deadline = time.monotonic() + 60
+    while requests.get(f"{stack.urls['api']}/api/v1/customers/{customer_id}/risk", headers=headers,
+                       timeout=10).status_code != 200:
+        assert time.monotonic() < deadline, "the worker rated nobody"
+        time.sleep(0.5)
+
+    analyst = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    _sign_in(stack, analyst, "analyst")
+    analyst.goto(f"{stack.urls['web']}/cases/onboarding-{customer_id}/")
+    risk = analyst.inner_text("#risk")
+    assert "Risk: high · enhanced due diligence" in risk
+    assert "Countries" in risk and "residence: IR" in risk and "['IR']" not in risk
+    assert "FATF call-for-action country → at least high (residence IR)" in risk
+    _shot(analyst, "9-case-risk-analyst")
+
+    admin = browser.new_context(viewport={"width": 1280, "height": 1000}).new_page()
+    _sign_in(stack, admin, "analyst", service="admin")
+    admin.goto(f"{stack.urls['admin']}/admin/domain/customers/{customer_id}/")
+    content = admin.inner_text("#content")
+    assert "high (enhanced due diligence)" in content and "['IR']" not in content
+    _shot(admin, "10-admin-customer-risk")
+    admin.goto(f"{stack.urls['admin']}/admin/domain/risk-model/")
+    assert "Risk model (version 1 is active)" in admin.inner_text("h1")
+    admin.fill("input[name=note]", "online onboarding weighs more")
+    admin.click("text=Create draft")
+    admin.wait_for_selector("text=Edit the draft")
+    admin.click("input[value='Run what-if report']")
+    admin.wait_for_selector("text=What-if report requested")
+    deadline = time.monotonic() + 60
+    while "assessed customers would change rating" not in admin.inner_text("#content"):
+        assert time.monotonic() < deadline, "no what-if report"
+        time.sleep(1)
+        admin.reload()
+    assert "a senior reviewer who did not publishes it" in admin.inner_text("#content")
+    _shot(admin, "11-admin-risk-draft-analyst")
+
+    senior = browser.new_context(viewport={"width": 1280, "height": 1000}).new_page()
+    _sign_in(stack, senior, "senior", service="admin")
+    senior.goto(admin.url)
+    assert senior.locator("input[type=submit][value^='Publish version']").count() == 1
+    _shot(senior, "12-admin-risk-draft-senior")
+    senior.goto(f"{stack.urls['admin']}/admin/domain/customers/{customer_id}/risk/")
+    assert "Risk of Dariush Karimzadeh" in senior.inner_text("h1")
+    _shot(senior, "13-admin-customer-risk-page-senior")
+
+    auditor = browser.new_context().new_page()
+    _sign_in(stack, auditor, "auditor", service="admin")
+    auditor.goto(admin.url)
+    assert auditor.locator("input[value='Run what-if report']").count() == 0
+    assert auditor.locator("textarea[name=definition]").count() == 0
