@@ -37,6 +37,7 @@ logger = logging.getLogger(__name__)
 TRIGGER_TITLES = {
     "risk.rating_raised": "risk rating raised",
     "screening.true_match_confirmed": "sanctions match confirmed",
+    "screening.pep_match_confirmed": "PEP match confirmed",
     "ownership.changed": "ownership changed",
     "document.expired": "document expired",
     "customer.reactivated": "customer made active again",

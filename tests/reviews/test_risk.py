@@ -181,3 +181,21 @@ def test_a_manual_override_needs_a_senior_who_did_not_propose_it_and_expires(
     assert risk.risk_overrides_expire(today=expires + timedelta(days=1)) == 1
     settle(customer_id)
     assert customer_get(customer_id=customer_id).risk_rating == "low"
+
+
+def test_a_confirmed_match_on_a_pep_list_makes_a_pep_not_a_sanctioned_party(
+        api: APIClient, analyst: Any, senior_reviewer: Any, settings: Any) -> None:
+    from apps.screening.selectors.alerts import alerts_of_customer
+    from apps.screening.services.alerts import alert_disposition_decide, alert_disposition_propose
+
+    settings.CDD_RISK_PEP_LISTS = ["un_sc"]  # the bank's own PEP list would be named here
+    customer_id = created({**PLAIN, "legal_name": "Qasem Soleimani", "date_of_birth": "1957-03-11",
+                           "nationalities": ["GB"], "country_of_residence": "GB"})
+    [un] = [v for v in alerts_of_customer(customer_id=customer_id) if v.alert.list_key == "un_sc"]
+    alert_disposition_propose(alert_id=un.alert_id, actor=_actor(analyst), outcome="true_match",
+                              rationale="the same person")
+    alert_disposition_decide(alert_id=un.alert_id, actor=_actor(senior_reviewer), confirm=True, rationale="agreed")
+    settle(customer_id)
+    assert customer_get(customer_id=customer_id).confirmed_match_alerts == []
+    pep = factor(api.get(f"/api/v1/customers/{customer_id}/risk").json(), "pep")
+    assert (pep["value"], pep["detail"]) == ("pep", "pep (confirmed match on un_sc)")

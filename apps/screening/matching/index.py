@@ -178,6 +178,9 @@ class MatchIndex:
         self.rarity: dict[str, float] = {}
         self.entity_dobs: list[list[tuple[int, int | None, int | None]]] = []
         self._expansions: dict[str, dict[str, float]] = {}
+        self.groups: dict[tuple[Any, ...], int] = {}  # kept after the build, for ``add``
+        self.entity_index: dict[str, list[int]] = {}  # entity key -> its positions (``remove``)
+        self.removed: set[int] = set()  # positions of removed entities, skipped by every search
 
     # --- build ---------------------------------------------------------------------------
     @classmethod
@@ -201,6 +204,7 @@ class MatchIndex:
         for entity in entities:
             e_idx = len(self.entities)
             self.entities.append(entity)
+            self.entity_index.setdefault(entity.key, []).append(e_idx)
             self.entity_dobs.append([p for p in (parse_partial_date(d) for d in entity.birth_dates) if p is not None])
             is_person = entity.schema == "person"
             seen_text: set[str] = set()
@@ -253,10 +257,68 @@ class MatchIndex:
                 by_key[key].append(tok)
         self.deletes = dict(deletes)
         self.by_key = dict(by_key)
+        self.groups = groups
         return self
 
     def __len__(self) -> int:
-        return len(self.entities)
+        return len(self.entities) - len(self.removed)
+
+    # --- incremental changes (the customer-side index of the book) -----------------------
+    # A built index takes additions and removals one entity at a time, so a worker keeps it in step with the
+    # writes instead of rebuilding it. Token rarity stays as the last full build computed it (a new token counts
+    # as fully rare): the offline rebuild recomputes it. A removed entity stays in the arrays, marked removed.
+
+    def add(self, entity: ListEntity) -> None:
+        """Index one more entity (a new subject, or the new state of a changed one after ``remove``)."""
+        e_idx = len(self.entities)
+        self.entities.append(entity)
+        self.entity_dobs.append([p for p in (parse_partial_date(d) for d in entity.birth_dates) if p is not None])
+        self.entity_index.setdefault(entity.key, []).append(e_idx)
+        is_person = entity.schema == "person"
+        seen_text: set[str] = set()
+        for name in entity.names:
+            if not name.value or name.value in seen_text:
+                continue
+            seen_text.add(name.value)
+            tokens, kinds = prepare_tokens(name.value, is_person=is_person)
+            if not tokens:
+                continue
+            prepared = prepare_name(name.value, is_person=is_person, rarity=self.rarity, tokens=tokens, kinds=kinds)
+            group_key = (prepared.tokens, prepared.kinds, is_person, prepared.strict)
+            self.name_group.append(self.groups.setdefault(group_key, len(self.groups)))
+            self.name_weight.append(sum(prepared.weights))
+            n_idx = len(self.names)
+            self.names.append(prepared)
+            self.name_entity.append(e_idx)
+            self.name_kind.append(name.kind)
+            token_set = frozenset(prepared.tokens)
+            self.name_tokens.append(token_set)
+            for tok in token_set:
+                if tok not in self.postings:
+                    self.postings[tok] = []
+                    self._token_add(tok)
+                self.postings[tok].append(n_idx)
+            toks = prepared.tokens
+            for j in range(len(toks) - 1):
+                self.join_postings.setdefault(toks[j] + toks[j + 1], []).append(n_idx)
+        self._expansions.clear()  # a cached expansion may now miss the new tokens
+
+    def _token_add(self, tok: str) -> None:
+        if len(tok) >= 4 and not tok.isdigit():
+            for d in _deletions(tok):
+                self.deletes.setdefault(d, []).append(tok)
+        key = phonetic_key(tok)
+        if len(key) >= 3:
+            self.by_key.setdefault(key, []).append(tok)
+
+    def remove(self, key: str) -> int:
+        """Stop finding the entity with ``key`` (``list:source_id``); how many entries were marked removed."""
+        marked = 0
+        for e_idx in self.entity_index.pop(key, []):
+            if e_idx not in self.removed:
+                self.removed.add(e_idx)
+                marked += 1
+        return marked
 
     # --- candidate generation ----------------------------------------------------------
     def _expand(self, tok: str) -> dict[str, float]:
@@ -392,7 +454,7 @@ class MatchIndex:
         seen: dict[int, None] = {}
         for nid in self.candidates(q, threshold=threshold):
             seen.setdefault(self.name_entity[nid], None)
-        return [self.entities[e_idx] for e_idx in seen]
+        return [self.entities[e_idx] for e_idx in seen if e_idx not in self.removed]
 
     # --- search ------------------------------------------------------------------------
     def search(self, query: Query, *, threshold: float = DEFAULT_THRESHOLD, limit: int | None = 25) -> list[Hit]:
@@ -404,6 +466,7 @@ class MatchIndex:
         name_cache: dict[int, float] = {}
         token_cache: dict[tuple[str, str], float] = {}
         best: dict[int, tuple[float, int]] = {}
+        removed = self.removed
         for nid in self.candidates(q, threshold=threshold):
             group = self.name_group[nid]
             name_part = name_cache.get(group)
@@ -413,6 +476,8 @@ class MatchIndex:
             if name_part + _MAX_BONUS < threshold:
                 continue  # the other features cannot lift it to the threshold
             e_idx = self.name_entity[nid]
+            if removed and e_idx in removed:
+                continue
             current = best.get(e_idx)
             if current is not None and current[0] >= name_part:
                 continue

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from pynamodb.exceptions import TransactWriteError
 
 from apps.audit.actors import Actor
@@ -124,6 +125,7 @@ def alert_disposition_decide(*, alert_id: str, actor: Actor, confirm: bool, rati
     state.decision = decision
     extra_writes: list[Any] = []
     extra_entries: list[AuditEntry] | None = None
+    pep_lists = set(settings.CDD_RISK_PEP_LISTS)
     if not confirm:
         state.proposal = None
         state.status_set(OPEN, now)
@@ -139,7 +141,8 @@ def alert_disposition_decide(*, alert_id: str, actor: Actor, confirm: bool, rati
                 "list_version_id": view.alert.list_version_id, "at": now.isoformat(), "by": actor.key,
                 "by_name": actor.name,
             }
-        elif outcome == TRUE_MATCH:
+        elif outcome == TRUE_MATCH and view.alert.list_key not in pep_lists:
+            # A match on a PEP list makes the customer a PEP (the risk model reads it), not a sanctioned party.
             write, customer_entry = customer_match_confirm_write(customer_id=view.alert.customer_id,
                                                                  alert_id=alert_id, actor=actor, rationale=reason)
             extra_writes.append(write)
@@ -151,9 +154,12 @@ def alert_disposition_decide(*, alert_id: str, actor: Actor, confirm: bool, rati
         followups.append(risk_request_new(customer_id=view.alert.customer_id, trigger="alert_disposition",
                                           alert_id=alert_id))
         if outcome == TRUE_MATCH:
+            pep = view.alert.list_key in pep_lists
             followups.append(trigger_case_request_new(
-                customer_id=view.alert.customer_id, event="screening.true_match_confirmed", alert_id=alert_id,
-                reason=f"A sanctions match was confirmed on {view.alert.list_key} {view.alert.list_entity_id}."))
+                customer_id=view.alert.customer_id, alert_id=alert_id,
+                event="screening.pep_match_confirmed" if pep else "screening.true_match_confirmed",
+                reason=f"A {'PEP' if pep else 'sanctions'} match was confirmed on {view.alert.list_key} "
+                       f"{view.alert.list_entity_id}."))
     return _commit(view=view, actor=actor, action=action, before=before, reason=reason,
                    data={"outcome": decision["outcome"], "proposed_by": proposal.get("by_name")},
                    extra_writes=extra_writes, extra_entries=extra_entries, followups=followups)
