@@ -38,3 +38,12 @@ def lists_refresh(self, list_key: str) -> str:  # type: ignore[no-untyped-def]
         outcome.version.entity_count,
     )
     return outcome.outcome
+
+
+@shared_task(name="screening.book_index_snapshot", acks_late=True, max_retries=3, soft_time_limit=1800,
+             time_limit=2400, queue="screening")
+def book_index_snapshot_task() -> dict[str, object]:
+    """Persist the customer-side index to S3 (beat, hourly), so a new worker loads it and reads only the changes."""
+    from apps.screening.services.book_index import book_index_snapshot_save
+
+    return book_index_snapshot_save()

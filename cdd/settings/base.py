@@ -206,6 +206,8 @@ CELERY_BEAT_SCHEDULE["audit.daily_digest"] = {  # audit: anchor finished days in
     "task": "audit.daily_digest", "schedule": 3600.0, "options": {"queue": "default"}}
 CELERY_BEAT_SCHEDULE["reviews.periodic_daily"] = {  # reviews: open due periodic reviews, remind, escalate
     "task": "reviews.periodic", "schedule": 6 * 3600.0, "options": {"queue": "default"}}
+CELERY_BEAT_SCHEDULE["screening.book_index_snapshot_hourly"] = {  # screening: persist the customer-side index
+    "task": "screening.book_index_snapshot", "schedule": 3600.0, "options": {"queue": "screening"}}
 CELERY_BEAT_SCHEDULE["core.outbox_sweep"] = {  # outbox: re-send follow-up work left pending
     "task": "core.outbox_sweep", "schedule": env("CDD_OUTBOX_SWEEP_SECONDS", 60.0, cast=float),
     "options": {"queue": "default"}}

@@ -12,7 +12,7 @@ from apps.core.outbox import outbox_drain
 from apps.customers.services import customer_create
 from apps.screening.dynamo_models import Alert, AlertState
 from apps.screening.index_provider import screening_index_reset
-from apps.screening.services.delta import book_index_reset
+from apps.screening.services.book_index import book_index_reset
 from apps.screening.services.lists import list_version_load
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("aws")]
@@ -112,3 +112,29 @@ def test_a_full_rescreen_requests_every_subject_once_and_resumes_without_doublin
         assert triggers == ["created", "full_rescreen"]
     chunks = [e for e in AuditEvent.query(f"rescreen#{job}") if e.action]
     assert [e.action for e in chunks] == ["screening.rescreen_chunk"]
+
+
+def test_a_new_worker_starts_from_the_snapshot_and_reads_only_the_changes_since(book: Any) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from apps.screening.services import book_index
+
+    load(*ROWS)
+    customer("Harriet Quennell-Abernathy", "1980-04-02", "GB")
+    out = StringIO()
+    call_command("book_index_build", stdout=out)  # the offline rebuild saves the snapshot
+    assert out.getvalue().startswith("built: 1 subjects in")
+    book_index_reset()  # a new worker process
+    karimi = customer("Mahmoud Abbas Karimi", "1961-02-03", "IR")  # written after the snapshot
+    started = book_index.book_index_get()
+    assert started.source == "snapshot" and len(started.refs) == 2
+    assert started.changes_applied == 1  # only the subject written since the snapshot
+    load(*ROWS, NEW_ENTRY)
+    outbox_drain(group_key=karimi)  # the re-screen the delta asked for
+    [alert] = list(Alert.by_customer.query(karimi))
+    assert alert.list_entity_id == "W-011"
+    after = book_index.book_index_get().changes_applied  # the re-screen rewrote Karimi's subject: applied
+    again = book_index.book_index_get()
+    assert again.changes_applied == after and len(again.index) == 2  # read again in the overlap, not re-applied

@@ -4,9 +4,10 @@ screened against the whole book, and its removed entries' alerts are marked deli
 The activation records an outbox item (topic ``screening.list_delta``) in its own transaction; the
 worker runs ``list_delta_process``:
 
-1. the customer-side index (``book_index_get``): the matcher's own index built over every subject
-   the screening has seen (table ``screening_subjects``, written by each run), kept in the worker and
-   refreshed with only the subjects changed since (a Query on their update index — no Scan);
+1. the customer-side index (``book_index_get``, ``services/book_index.py``): the matcher's own index
+   over every subject the screening has seen (table ``screening_subjects``, written by each run),
+   loaded from its S3 snapshot and kept up to date with only the subjects changed since (a Query on
+   their update index — no Scan), one addition or removal at a time;
 2. each added or changed entry is looked up in it by each of its names, at a lower threshold than
    alerting (``CDD_DELTA_CANDIDATE_MARGIN`` below it): this only picks the subjects to screen again;
 3. each such subject gets an ordinary screening request (trigger ``list_change``, a request id
@@ -25,8 +26,6 @@ import gzip
 import hashlib
 import json
 import logging
-import threading
-from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
@@ -38,64 +37,15 @@ from apps.core.dynamo import save_write, utcnow
 from apps.core.dynamo_models import OutboxItem
 from apps.core.outbox import outbox_done_write, outbox_send
 from apps.customers.services import screening_request_new
-from apps.screening.dynamo_models import BOOK, OPEN_STATUSES, TRUE_MATCH, AlertState, ScreeningSubject
-from apps.screening.matching import ListEntity, MatchIndex, Name, Query
+from apps.screening.dynamo_models import OPEN_STATUSES, TRUE_MATCH, AlertState
+from apps.screening.matching import ListEntity, Query
 from apps.screening.models import ListVersion
+from apps.screening.services.book_index import BookIndex, book_index_get
 from apps.screening.services.lists import object_get
-from apps.screening.services.subjects import ENTITY_TYPE
 
 logger = logging.getLogger(__name__)
 
 DELTA_TOPIC = "screening.list_delta"
-
-
-@dataclass
-class BookIndex:
-    """The matcher's index over the book's subjects, and how far it has read the subjects' changes."""
-
-    subjects: dict[str, ScreeningSubject] = field(default_factory=dict)
-    watermark: str = ""
-    index: MatchIndex | None = None
-
-
-_book = BookIndex()
-_book_lock = threading.Lock()
-
-
-def _as_entity(row: ScreeningSubject) -> ListEntity:
-    inputs = row.inputs or {}
-    names = [Name(n, "primary") for n in dict.fromkeys(inputs.get("names") or []) if n]
-    dob = inputs.get("date_of_birth")
-    return ListEntity(list=BOOK, source_id=row.subject_key,
-                      schema=ENTITY_TYPE.get(inputs.get("type") or "", "person"),  # type: ignore[arg-type]
-                      names=names, birth_dates=[dob] if dob else [],
-                      nationalities=list(inputs.get("nationalities") or []),
-                      countries=list(inputs.get("countries") or []))
-
-
-def book_index_get() -> BookIndex:
-    """The customer-side index, brought up to date with the subjects changed since it was last read."""
-    with _book_lock:
-        condition = ScreeningSubject.updated_key > _book.watermark if _book.watermark else None
-        changed = list(ScreeningSubject.by_update.query(BOOK, condition))
-        for row in changed:
-            if row.removed:
-                _book.subjects.pop(row.subject_key, None)
-            else:
-                _book.subjects[row.subject_key] = row
-            _book.watermark = max(_book.watermark, row.updated_key)
-        if changed or _book.index is None:
-            _book.index = MatchIndex.build(_as_entity(r) for r in _book.subjects.values())
-            logger.info("book index: %d subjects (%d changed)", len(_book.subjects), len(changed))
-        return _book
-
-
-def book_index_reset() -> None:
-    """Forget the book index (tests)."""
-    with _book_lock:
-        _book.subjects.clear()
-        _book.watermark = ""
-        _book.index = None
 
 
 def candidates_for(entity: ListEntity, book: BookIndex) -> set[str]:
@@ -166,16 +116,16 @@ def list_delta_process(*, item: OutboxItem) -> dict[str, Any]:
         subjects |= candidates_for(entity, book)
     requests = []
     for key in sorted(subjects):
-        row = book.subjects.get(key)
-        if row is not None:
-            made = _request(version_id=version_id, key=key, customer_id=row.customer_id, subject_id=row.subject_id)
+        ref = book.refs.get(key)
+        if ref is not None:
+            made = _request(version_id=version_id, key=key, customer_id=ref[0], subject_id=ref[1])
             if made is not None:
                 requests.append(made)
     outbox_send(requests)
     actor = Actor.system("delta_rescreen")
     delisted = _delist(list_key=list_key, version_id=version_id, removed=list(diff.get("removed", [])), actor=actor)
     result = {"entries_screened": len(entities), "book_subjects": len(book.subjects),
-              "subjects_matched": len(subjects), "requests": len(requests), "alerts_delisted": delisted}
+              "subjects_matched": len(subjects), "book_index": book.source, "requests": len(requests), "alerts_delisted": delisted}
     audit_event_record(
         entry=AuditEntry(actor=actor, action="list_version.rescreened", object_type="list", object_id=list_key,
                          reason=f"delta of version {version_id}", data={"version_id": version_id, **result}),
