@@ -20,6 +20,7 @@ from apps.screening.models import STATUS_HELD
 from apps.screening.selectors.alerts import alert_get, alert_queue
 from apps.screening.selectors.lists import list_heads_get, list_keys_known, list_versions_recent
 from apps.screening.services.lists import list_version_activate
+from apps.screening.services.rescreen import rescreen_job_start, rescreen_jobs, screening_config
 from apps.screening.web import STATUS_LABELS, alert_action_run, alert_card
 
 WORKERS = (ANALYST, REVIEWER, SENIOR_REVIEWER)
@@ -134,7 +135,40 @@ def list_view(request: HttpRequest, list_key: str, *, site: Any) -> HttpResponse
     })
 
 
+def rescreen_view(request: HttpRequest, *, site: Any) -> HttpResponse:
+    """Full re-screenings of the book: each job's progress, and a form to start one."""
+    if request.method == "POST":
+        try:
+            item = rescreen_job_start(actor=Actor.from_user(request.user), reason=request.POST.get("reason", ""))
+        except DomainError as exc:
+            detail = "; ".join(f"{k}: {', '.join(v)}" for k, v in (exc.errors or {}).items())
+            messages.error(request, f"{exc.message} {detail}".strip())
+        else:
+            messages.success(request, f"Re-screening job {(item.payload or {})['job_id']} started: a worker records "
+                                      "a screening request per subject, and the workers share them.")
+        return redirect(reverse("admin:domain-rescreen"))
+    rows = []
+    for job in rescreen_jobs():
+        subjects, screened = int(job.subjects or 0), int(job.screened or 0)
+        share = f"{min(100.0, 100.0 * screened / subjects):.0f}%" if subjects else "—"
+        status = "done" if subjects and screened >= subjects and job.status == "screening" else job.status
+        rows.append({"cells": [job.job_id, job.created_at.strftime("%Y-%m-%d %H:%M") if job.created_at else "—",
+                               job.requested_by, (job.trigger or "").replace("_", " "), job.reason, status,
+                               f"{screened:,} of {subjects:,} ({share})", f"{int(job.requested or 0):,}",
+                               int(job.chunks or 0)]})
+    config = screening_config()
+    return TemplateResponse(request, "admin/cdd_rescreen.html", {
+        **site.each_context(request), "title": "Full re-screening of the book",
+        "headers": ["Job", "Started", "By", "Trigger", "Reason", "Status", "Screened", "Requests", "Chunks"],
+        "rows": rows, "empty": "No full re-screening yet.",
+        "config": f"algorithm {config['algorithm']}, threshold {config['threshold']:g}, lists "
+                  f"{', '.join(config['lists'])}",
+        "can_start": bool({ANALYST, SENIOR_REVIEWER} & user_roles(request.user)),
+    })
+
+
 ADMIN_PAGES = [
+    AdminPage(route="rescreen/", view=rescreen_view, name="rescreen", title="Re-screening", roles=LIST_READERS),
     AdminPage(route="lists/", view=lists_view, name="lists", title="Lists", roles=LIST_READERS),
     AdminPage(route="lists/<str:list_key>/", view=list_view, name="list", title="List", roles=LIST_READERS,
               listed=False),

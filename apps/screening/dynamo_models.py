@@ -236,3 +236,34 @@ class ScreeningSubject(CddModel):
     updated_key = UnicodeAttribute()  # "<iso time>#<subject_key>"
 
     by_update = SubjectByUpdateIndex()
+
+
+class RescreenJob(CddModel):
+    """A full re-screening of the book: who asked and why, and how far it is (``job_id`` ``_config``: the
+    screening configuration the book was last fully screened under).
+
+    | question | served by |
+    |---|---|
+    | the jobs, newest first (admin Re-screening page) | Query ``kind`` = ``job``, descending ``job_id`` (ULIDs) |
+    | one job (its page, the CLI's ``--watch``) | GetItem (``job``, ``job_id``) |
+    | the configuration last screened (beat's check) | GetItem (``config``, ``_config``) |
+    """
+
+    class Meta(TableMeta):
+        name = "rescreen_jobs"
+
+    kind = UnicodeAttribute(hash_key=True)  # "job" | "config"
+    job_id = UnicodeAttribute(range_key=True)  # "rs_<ulid>", or "_config"
+    reason = UnicodeAttribute(null=True)
+    trigger = UnicodeAttribute(null=True)  # manual | configuration_changed
+    requested_by = UnicodeAttribute(null=True)
+    status = UnicodeAttribute(null=True)  # recording | screening | done
+    subjects = NumberAttribute(default=0)  # subjects of the book found so far
+    requested = NumberAttribute(default=0)  # screening requests recorded
+    screened = NumberAttribute(default=0)  # requests the workers have screened
+    chunks = NumberAttribute(default=0)
+    config = JSONAttribute(null=True)  # algorithm, threshold, lists
+    fingerprint = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute(null=True)
+    recorded_at = UTCDateTimeAttribute(null=True)
+    updated_at = UTCDateTimeAttribute(null=True)

@@ -47,3 +47,12 @@ def book_index_snapshot_task() -> dict[str, object]:
     from apps.screening.services.book_index import book_index_snapshot_save
 
     return book_index_snapshot_save()
+
+
+@shared_task(name="screening.config_check", acks_late=True, max_retries=3, soft_time_limit=300, time_limit=600,
+             queue="screening")
+def config_check_task() -> str | None:
+    """Start a full re-screening when the algorithm, the threshold or the set of lists changed (beat, hourly)."""
+    from apps.screening.services.rescreen import rescreen_config_check
+
+    return rescreen_config_check()

@@ -208,6 +208,8 @@ CELERY_BEAT_SCHEDULE["reviews.periodic_daily"] = {  # reviews: open due periodic
     "task": "reviews.periodic", "schedule": 6 * 3600.0, "options": {"queue": "default"}}
 CELERY_BEAT_SCHEDULE["screening.book_index_snapshot_hourly"] = {  # screening: persist the customer-side index
     "task": "screening.book_index_snapshot", "schedule": 3600.0, "options": {"queue": "screening"}}
+CELERY_BEAT_SCHEDULE["screening.config_check_hourly"] = {  # screening: a changed configuration re-screens the book
+    "task": "screening.config_check", "schedule": 3600.0, "options": {"queue": "screening"}}
 CELERY_BEAT_SCHEDULE["core.outbox_sweep"] = {  # outbox: re-send follow-up work left pending
     "task": "core.outbox_sweep", "schedule": env("CDD_OUTBOX_SWEEP_SECONDS", 60.0, cast=float),
     "options": {"queue": "default"}}
@@ -223,11 +225,12 @@ CDD_OUTBOX_HANDLERS = {
     "reviews.trigger_case": "apps.reviews.pkyc.trigger_case_process",
     "reviews.risk_rerate_book": "apps.reviews.risk.services.risk_rerate_shard_process",
     "reviews.risk_whatif": "apps.reviews.risk.services.risk_model_whatif_process",
+    "screening.rescreen_book": "apps.screening.services.rescreen.rescreen_job_process",
 }
 CDD_OUTBOX_QUEUES = {"screening.subject": "screening", "reviews.onboarding_case": "default",
                      "screening.list_delta": "screening", "reviews.risk_assess": "default",
                      "reviews.trigger_case": "default", "reviews.risk_rerate_book": "default",
-                     "reviews.risk_whatif": "default"}
+                     "reviews.risk_whatif": "default", "screening.rescreen_book": "screening"}
 # A list change re-screens the subjects that its changed entries match at this much below the threshold
 # (candidates only: the subject's own screening then decides, with the false-positive memory).
 CDD_DELTA_CANDIDATE_MARGIN = env("CDD_DELTA_CANDIDATE_MARGIN", 0.1, cast=float)

@@ -8,12 +8,14 @@ import pytest
 
 from apps.audit.actors import Actor
 from apps.audit.models import AuditEvent
-from apps.core.outbox import outbox_drain
+from apps.core.outbox import outbox_drain, outbox_for_group, outbox_pending
 from apps.customers.services import customer_create
 from apps.screening.dynamo_models import Alert, AlertState
 from apps.screening.index_provider import screening_index_reset
 from apps.screening.services.book_index import book_index_reset
 from apps.screening.services.lists import list_version_load
+from apps.screening.services.rescreen import rescreen_config_check, rescreen_job_get, rescreen_jobs
+from apps.screening.services.subjects import screening_subject_process
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("aws")]
 
@@ -112,6 +114,49 @@ def test_a_full_rescreen_requests_every_subject_once_and_resumes_without_doublin
         assert triggers == ["created", "full_rescreen"]
     chunks = [e for e in AuditEvent.query(f"rescreen#{job}") if e.action]
     assert [e.action for e in chunks] == ["screening.rescreen_chunk"]
+    record = rescreen_job_get(job_id=job)
+    assert (record.subjects, record.requested, record.screened, record.chunks) == (2, 2, 2, 1)
+    for customer_id in ids:  # a redelivered request is not screened, nor counted, twice
+        [request] = [i for i in outbox_for_group(group_key=customer_id, pending_only=False)
+                     if (i.payload or {}).get("job_id") == job]
+        screening_subject_process(item=request)
+    assert rescreen_job_get(job_id=job).screened == 2
+
+
+def test_an_analyst_starts_a_full_rescreen_in_the_admin_and_sees_it_finish(
+        book: Any, analyst: Any, auditor: Any) -> None:
+    from django.test import Client
+
+    ids = [customer("Mahmoud Abbas Karimi", "1961-02-03", "IR"), customer("Harriet Quennell", "1990-05-06", "GB")]
+    browser, reader = Client(), Client()
+    browser.force_login(analyst)
+    reader.force_login(auditor)
+    assert "Start a full re-screening" not in reader.get("/admin/domain/rescreen/").content.decode()
+    refused = browser.post("/admin/domain/rescreen/", {"reason": ""}, follow=True).content.decode()
+    assert "Say why the book is screened again" in refused
+    browser.post("/admin/domain/rescreen/", {"reason": "new internal list added"})
+    assert rescreen_jobs() == []  # a worker records the job's requests
+    [asked] = [i for i in outbox_pending(older_than_seconds=0) if i.topic == "screening.rescreen_book"]
+    job_id = asked.payload["job_id"]
+    assert [e.action for e in AuditEvent.query(f"rescreen#{job_id}") if e.action] == ["screening.rescreen_started"]
+    outbox_drain()  # the worker: the job's recording, then each subject's screening
+    for customer_id in ids:
+        outbox_drain(group_key=customer_id)
+    page = reader.get("/admin/domain/rescreen/").content.decode()
+    assert "new internal list added" in page and "2 of 2 (100%)" in page and ">done<" in page
+
+
+def test_a_changed_threshold_starts_a_full_rescreen_once(book: Any, settings: Any) -> None:
+    customer("Harriet Quennell", "1990-05-06", "GB")
+    assert rescreen_config_check() is None  # the first configuration is recorded, nothing to do
+    assert rescreen_config_check() is None
+    settings.CDD_SCREENING_THRESHOLD = 0.85
+    job_id = rescreen_config_check()
+    assert job_id is not None and rescreen_config_check() is None
+    outbox_drain()
+    [job] = rescreen_jobs()
+    assert (job.job_id, job.trigger, job.subjects) == (job_id, "configuration_changed", 1)
+    assert "threshold" in job.reason
 
 
 def test_a_new_worker_starts_from_the_snapshot_and_reads_only_the_changes_since(book: Any) -> None:

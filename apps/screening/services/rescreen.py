@@ -8,25 +8,40 @@ chain: which subjects, how many so far). Request ids derive from the job id and 
 job that is run again with the same id — after a crash, or to resume — records nothing twice; the
 requests go to the workers over SQS one by one, so any number of workers share the job, and a
 killed worker's requests are re-sent by the outbox sweep.
+
+Each job has a record (table ``rescreen_jobs``): who asked and why, subjects found, requests
+recorded per chunk, and subjects screened (each screening of the job counts itself once, after its
+run commits), shown by the admin's Re-screening page and ``rescreen_book --watch``. A job starts
+from the CLI, from the admin (``rescreen_job_start``: the recording itself runs on a worker, topic
+``screening.rescreen_book``), or by itself when beat finds that the algorithm version, the threshold
+or the set of lists differs from what the book was last fully screened under (``rescreen_config_check``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from pynamodb.exceptions import TransactWriteError
+from django.conf import settings
+from pynamodb.exceptions import TransactWriteError, UpdateError
 from ulid import ULID
 
 from apps.audit.actors import Actor
 from apps.audit.services import AuditEntry, audit_event_record
+from apps.core.dynamo import save_write, utcnow
 from apps.core.dynamo_models import OutboxItem
-from apps.core.errors import Conflict
-from apps.core.outbox import outbox_put, outbox_send
+from apps.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from apps.core.outbox import outbox_item_new, outbox_put, outbox_send
+from apps.core.roles import ANALYST, SENIOR_REVIEWER
 from apps.customers.services import screening_request_new
-from apps.screening.dynamo_models import BOOK, ScreeningSubject
+from apps.screening.dynamo_models import BOOK, RescreenJob, ScreeningSubject
+from apps.screening.matching import ALGORITHM_VERSION
+
+JOB, CONFIG, CONFIG_ID = "job", "config", "_config"
+JOB_TOPIC = "screening.rescreen_book"
 
 REQUESTS_PER_TRANSACTION = 90
 
@@ -56,12 +71,13 @@ def _exists(items: list[OutboxItem]) -> set[str]:
     return {i.outbox_id for i in OutboxItem.batch_get([i.outbox_id for i in items])}
 
 
-def book_rescreen_request(*, actor: Actor, reason: str, job_id: str | None = None,
+def book_rescreen_request(*, actor: Actor, reason: str, job_id: str | None = None, trigger: str = "manual",
                           progress: Callable[[RescreenProgress], Any] | None = None) -> RescreenProgress:
     """Record a screening request for every subject of the book; resumable with the same ``job_id``."""
     job = job_id or f"rs_{ULID()}"
     state = RescreenProgress(job_id=job)
     chunk: list[ScreeningSubject] = []
+    record = _job_record(job_id=job, actor=actor, reason=reason, trigger=trigger)
 
     def flush() -> None:
         items = [_request(job, row) for row in chunk]
@@ -71,13 +87,15 @@ def book_rescreen_request(*, actor: Actor, reason: str, job_id: str | None = Non
         chunk.clear()
         if not new:
             return
+        record.subjects, record.requested = state.subjects, state.requested + len(new)
+        record.chunks, record.updated_at = state.chunks + 1, utcnow()
         try:
             audit_event_record(
                 entry=AuditEntry(actor=actor, action="screening.rescreen_chunk", object_type="rescreen",
                                  object_id=job, reason=reason,
                                  data={"chunk": state.chunks + 1, "requests": [i.outbox_id for i in new],
                                        "subjects_so_far": state.subjects}),
-                writes=[outbox_put(i) for i in new],
+                writes=[*(outbox_put(i) for i in new), save_write(record)],
             )
         except TransactWriteError as exc:
             raise Conflict(f"Another run of re-screening job {job} recorded part of chunk {state.chunks + 1} "
@@ -95,4 +113,109 @@ def book_rescreen_request(*, actor: Actor, reason: str, job_id: str | None = Non
             flush()
     if chunk:
         flush()
+    record = RescreenJob.get(JOB, job, consistent_read=True)
+    record.subjects, record.status = state.subjects, "screening"
+    record.recorded_at = record.updated_at = utcnow()
+    record.save()
     return state
+
+
+def _job_record(*, job_id: str, actor: Actor, reason: str, trigger: str) -> RescreenJob:
+    """The job's record (created on its first run, found again when it resumes)."""
+    try:
+        return RescreenJob.get(JOB, job_id, consistent_read=True)
+    except RescreenJob.DoesNotExist:
+        now = utcnow()
+        record = RescreenJob(JOB, job_id, reason=reason, trigger=trigger, requested_by=actor.name,
+                             status="recording", config=screening_config(), fingerprint=config_fingerprint(),
+                             created_at=now, updated_at=now)
+        record.save()
+        return record
+
+
+def rescreen_job_get(*, job_id: str) -> RescreenJob:
+    try:
+        return RescreenJob.get(JOB, job_id, consistent_read=True)
+    except RescreenJob.DoesNotExist:
+        raise NotFound(f"No re-screening job {job_id}.") from None
+
+
+def rescreen_jobs(*, limit: int = 50) -> list[RescreenJob]:
+    """The jobs, newest first (one Query)."""
+    return list(RescreenJob.query(JOB, scan_index_forward=False, limit=limit))
+
+
+def rescreen_job_screened(*, job_id: str) -> None:
+    """Count one screened subject of a job (after its run committed; a replayed request does not count)."""
+    with contextlib.suppress(UpdateError):  # a job without a record (started before records existed)
+        RescreenJob(JOB, job_id).update(actions=[RescreenJob.screened.add(1), RescreenJob.updated_at.set(utcnow())],
+                                        condition=RescreenJob.job_id.exists())
+
+
+def rescreen_job_start(*, actor: Actor, reason: str, trigger: str = "manual") -> OutboxItem:
+    """Start a full re-screening on a worker (the admin's button; beat's configuration check), audited."""
+    if actor.kind == "user" and SENIOR_REVIEWER not in actor.roles and ANALYST not in actor.roles:
+        raise Forbidden("Only analysts and senior reviewers start a full re-screening.")
+    if not reason.strip():
+        raise ValidationFailed("Say why the book is screened again.", errors={"reason": ["required"]})
+    job_id = f"rs_{ULID()}"
+    item = outbox_item_new(topic=JOB_TOPIC, group_key=f"rescreen#{job_id}",
+                           payload={"job_id": job_id, "reason": reason.strip(), "trigger": trigger,
+                                    "actor": actor.name})
+    audit_event_record(
+        entry=AuditEntry(actor=actor, action="screening.rescreen_started", object_type="rescreen", object_id=job_id,
+                         reason=reason.strip(), data={"trigger": trigger, "config": screening_config()}),
+        writes=[outbox_put(item)],
+    )
+    outbox_send([item])
+    return item
+
+
+def rescreen_job_process(*, item: OutboxItem) -> dict[str, Any]:
+    """The outbox handler of ``screening.rescreen_book``: record the job's requests (resumes where it stopped)."""
+    payload = item.payload or {}
+    state = book_rescreen_request(actor=Actor.system(f"rescreen ({payload.get('actor')})"),
+                                  reason=str(payload["reason"]), job_id=str(payload["job_id"]),
+                                  trigger=str(payload.get("trigger") or "manual"))
+    return {"job_id": state.job_id, "subjects": state.subjects, "requested": state.requested,
+            "already": state.already}
+
+
+def screening_config() -> dict[str, Any]:
+    """What a full screening of the book depends on: the algorithm, the threshold, the set of lists."""
+    from apps.screening.lists import SNAPSHOT_LISTS
+
+    lists = sorted({*SNAPSHOT_LISTS, *(settings.CDD_LISTS_EXTRA or {})})
+    return {"algorithm": ALGORITHM_VERSION, "threshold": float(settings.CDD_SCREENING_THRESHOLD), "lists": lists}
+
+
+def config_fingerprint() -> str:
+    config = screening_config()
+    return hashlib.sha256(repr(sorted(config.items())).encode()).hexdigest()[:16]
+
+
+def rescreen_config_check() -> str | None:
+    """Start a full re-screening when the configuration differs from the one last recorded (beat); the job id."""
+    fingerprint = config_fingerprint()
+    try:
+        known = RescreenJob.get(CONFIG, CONFIG_ID, consistent_read=True)
+    except RescreenJob.DoesNotExist:
+        known = None
+    if known is not None and known.fingerprint == fingerprint:
+        return None
+    previous = dict(known.config or {}) if known is not None else None
+    now = utcnow()
+    record = RescreenJob(CONFIG, CONFIG_ID, config=screening_config(), fingerprint=fingerprint, updated_at=now)
+    condition = (RescreenJob.fingerprint == known.fingerprint) if known is not None \
+        else RescreenJob.job_id.does_not_exist()
+    try:
+        record.save(condition=condition)
+    except Exception:  # noqa: BLE001 - another beat (or a second run) recorded it first
+        return None
+    if previous is None:
+        return None  # the first configuration: the book was screened under it as it was written
+    changed = sorted(k for k in record.config if record.config.get(k) != previous.get(k))
+    item = rescreen_job_start(actor=Actor.system("screening.config_check"), trigger="configuration_changed",
+                              reason=f"the screening configuration changed ({', '.join(changed)}): "
+                                     f"{previous} -> {record.config}")
+    return str((item.payload or {})["job_id"])

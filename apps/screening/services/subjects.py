@@ -322,6 +322,10 @@ def _record(*, item: OutboxItem, subject: Subject, run_id: str, hits: list[Hit],
             return {"replayed": True}  # another delivery of this request recorded the run first
         raise
     outbox_send([risk])
+    if item.payload and item.payload.get("job_id"):
+        from apps.screening.services.rescreen import rescreen_job_screened
+
+        rescreen_job_screened(job_id=str(item.payload["job_id"]))
     return result
 
 

@@ -10,7 +10,7 @@ from tqdm import tqdm
 
 from apps.audit.actors import Actor
 from apps.core.errors import DomainError
-from apps.screening.services.rescreen import RescreenProgress, book_rescreen_request
+from apps.screening.services.rescreen import RescreenProgress, book_rescreen_request, rescreen_job_get
 
 
 class Command(BaseCommand):
@@ -24,6 +24,8 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--reason", required=True, help="why the book is screened again (audited)")
         parser.add_argument("--job", metavar="ID", help="resume this job (printed when a job starts)")
+        parser.add_argument("--watch", action="store_true",
+                            help="then follow the workers' screening of the job with a progress bar until done")
 
     def handle(self, *args: Any, **options: Any) -> None:
         bar = tqdm(desc="subjects requested", unit="subject", file=sys.stderr, disable=None)
@@ -41,3 +43,25 @@ class Command(BaseCommand):
             bar.close()
         self.stdout.write(f"job {state.job_id}: {state.subjects} subjects, {state.requested} screening requests "
                           f"recorded, {state.already} already recorded by an earlier run, in {state.chunks} chunks")
+        if options["watch"]:
+            self._watch(state.job_id, state.subjects)
+
+    def _watch(self, job_id: str, subjects: int) -> None:
+        import time
+
+        screened = tqdm(desc="subjects screened", unit="subject", total=subjects, file=sys.stderr, disable=None)
+        try:
+            while True:
+                job = rescreen_job_get(job_id=job_id)
+                screened.n = int(job.screened or 0)
+                screened.refresh()
+                if screened.n >= subjects:
+                    break
+                time.sleep(2)
+        except KeyboardInterrupt:
+            self.stdout.write(f"stopped watching; the workers go on. Watch again: rescreen_book --job {job_id} "
+                              "--watch --reason …")
+            return
+        finally:
+            screened.close()
+        self.stdout.write(f"job {job_id}: all {subjects} subjects screened")
