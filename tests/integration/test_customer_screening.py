@@ -165,3 +165,38 @@ def test_a_worker_killed_mid_run_loses_no_screening_and_doubles_no_alert(stack: 
           f"{30 - len(lost)}/30 screened, {len(raised)} alerts, lost {len(lost)}, duplicates {len(duplicates)}")
     assert (lost, duplicates) == ([], [])
     assert len(raised) >= 10  # the listed names did alert
+
+
+def test_a_full_rescreen_survives_a_killed_worker_with_no_request_lost_and_no_alert_doubled(stack: Stack) -> None:
+    listed = ["Qasem Soleimani", "Kim Jong Un", "Viktor Bout"]
+    customers = []
+    for n in range(24):
+        name = listed[n % len(listed)] if n % 4 == 0 else f"Rescreened Person {n} Cholmondeley"
+        customers.append(create(stack, {**SOLEIMANI, "legal_name": name, "date_of_birth": "1971-02-02",
+                                        "nationalities": ["GB"], "country_of_residence": "GB"}))
+    wait_until("the book screened once", lambda: all(runs(stack, c) for c in customers), timeout=240, stack=stack)
+    before = {c: {a["alert_id"] for a in alerts(stack, c)} for c in customers}
+
+    started = stack.manage("rescreen_book", "--reason", "integration: full re-screen with a killed worker")
+    assert started.returncode == 0, started.stderr
+    job_id = started.stdout.split()[1].rstrip(":")
+    book = int(started.stdout.split(":")[1].split()[0])  # every subject the screening has seen, these included
+
+    def full_runs(customer_id: str) -> int:
+        return sum(1 for r in runs(stack, customer_id) if r["trigger"] == "full_rescreen")
+
+    wait_until("the worker to start on the job", lambda: any(full_runs(c) for c in customers), stack=stack)
+    stack.kill("worker")
+    done_when_killed = sum(1 for c in customers if full_runs(c))
+    stack.restart("worker")
+    wait_until("every customer re-screened", lambda: all(full_runs(c) for c in customers), timeout=300,
+               stack=stack)
+    watched = stack.manage("rescreen_book", "--reason", "watch", "--job", job_id, "--watch")
+    assert f"all {book} subjects screened" in watched.stdout, watched.stdout + watched.stderr
+    doubled = [c for c in customers if full_runs(c) != 1]
+    after = {c: {a["alert_id"] for a in alerts(stack, c)} for c in customers}
+    new_alerts = sum(len(after[c] - before[c]) for c in customers)
+    print(f"\nfull re-screen of {book} subjects, worker killed after {done_when_killed}/24 of these: "
+          f"{24 - sum(1 for c in customers if not full_runs(c))}/24 re-screened once, {len(doubled)} twice, "
+          f"{new_alerts} new alerts")
+    assert (doubled, new_alerts) == ([], 0)  # nothing screened twice, no alert raised again
