@@ -31,6 +31,11 @@ class DomainError(Exception):
         if code:
             self.code = code
 
+    def text(self) -> str:
+        """The message and each field's problems in one line, for a page's flash message."""
+        detail = "; ".join(f"{k}: {', '.join(v)}" for k, v in self.errors.items())
+        return f"{self.message} {detail}".strip()
+
 
 class ValidationFailed(DomainError):
     status = 400

@@ -133,8 +133,7 @@ def risk_model_version_view(request: HttpRequest, version: int, *, site: Any) ->
                 risk.risk_model_draft_discard(actor=actor, version=version, reason=request.POST.get("reason", ""))
                 messages.success(request, f"Version {version} was discarded.")
         except DomainError as exc:
-            detail = "; ".join(f"{k}: {', '.join(v)}" for k, v in (exc.errors or {}).items())
-            messages.error(request, f"{exc.message} {detail}".strip())
+            messages.error(request, exc.text())
         return redirect(here)
     try:
         record = risk._version_get(version)
@@ -195,8 +194,7 @@ def customer_risk_view(request: HttpRequest, customer_id: str, *, site: Any) -> 
                                            reason=request.POST.get("reason", "") or "asked from the admin")
                 messages.success(request, "A new assessment was requested; reload in a moment.")
         except DomainError as exc:
-            detail = "; ".join(f"{k}: {', '.join(v)}" for k, v in (exc.errors or {}).items())
-            messages.error(request, f"{exc.message} {detail}".strip())
+            messages.error(request, exc.text())
         return redirect(here)
     try:
         customer = customer_get(customer_id=customer_id)

@@ -133,8 +133,7 @@ def case_action_view(request: HttpRequest, case_id: str, action: str) -> HttpRes
             messages.error(request, f"Unknown action {action}.")
             return redirect("case-page", case_id=case_id)
     except DomainError as exc:
-        detail = "; ".join(f"{k}: {', '.join(v)}" for k, v in exc.errors.items())
-        messages.error(request, f"{exc.message} {detail}".strip())
+        messages.error(request, exc.text())
     else:
         messages.success(request, f"Case {action} recorded.")
     return redirect("case-page", case_id=case_id)

@@ -141,8 +141,7 @@ def rescreen_view(request: HttpRequest, *, site: Any) -> HttpResponse:
         try:
             item = rescreen_job_start(actor=Actor.from_user(request.user), reason=request.POST.get("reason", ""))
         except DomainError as exc:
-            detail = "; ".join(f"{k}: {', '.join(v)}" for k, v in (exc.errors or {}).items())
-            messages.error(request, f"{exc.message} {detail}".strip())
+            messages.error(request, exc.text())
         else:
             messages.success(request, f"Re-screening job {(item.payload or {})['job_id']} started: a worker records "
                                       "a screening request per subject, and the workers share them.")

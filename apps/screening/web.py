@@ -120,7 +120,6 @@ def alert_action_run(request: HttpRequest, alert_id: str, action: str) -> None:
             messages.error(request, f"Unknown action {action}.")
             return
     except DomainError as exc:
-        detail = "; ".join(f"{k}: {', '.join(v)}" for k, v in exc.errors.items())
-        messages.error(request, f"{exc.message} {detail}".strip())
+        messages.error(request, exc.text())
     else:
         messages.success(request, done)

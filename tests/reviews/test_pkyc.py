@@ -4,7 +4,7 @@ a relationship open trigger reviews; approving a review sets the next review dat
 from __future__ import annotations
 
 import io
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -12,7 +12,6 @@ import pytest
 from apps.audit.actors import Actor
 from apps.audit.models import AuditEvent
 from apps.core.errors import Forbidden
-from apps.core.outbox import outbox_drain
 from apps.customers.selectors import customer_get
 from apps.customers.services import customer_create, customer_update
 from apps.documents import services as documents
@@ -22,28 +21,13 @@ from apps.reviews.apis_risk import risk_view
 from apps.reviews.models import Case
 from apps.reviews.tasks import periodic_task
 from tests.documents import files
-
-
-def TODAY() -> date:
-    return datetime.now(tz=UTC).date()
-
+from tests.reviews.support import PLAIN, settle, today
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("aws")]
 
-PERSON = {"customer_type": "individual", "legal_name": "Harriet Quennell-Abernathy", "date_of_birth": "1980-04-02",
-          "nationalities": ["GB"], "country_of_residence": "GB", "occupation": "Teacher", "status": "onboarding",
-          "products": ["current_account"], "channels": ["branch"]}
-
-
-def settle(customer_id: str) -> None:
-    for _ in range(6):
-        if not outbox_drain(group_key=customer_id)["done"]:
-            return
-
-
 def active_customer(analyst: Any, reviewer: Any, **data: Any) -> str:
     """A customer screened, rated and approved: in a relationship."""
-    customer = customer_create(actor=Actor.system("tests"), integration="tests", data={**PERSON, **data})
+    customer = customer_create(actor=Actor.system("tests"), integration="tests", data={**PLAIN, **data})
     settle(customer.customer_id)
     case_id = f"onboarding-{customer.customer_id}"
     reviews.case_submit(case_id=case_id, analyst=Actor.from_user(analyst), summary="checked")
@@ -58,22 +42,19 @@ def cases_of(customer_id: str, kind: str) -> list[Case]:
 def test_approving_onboarding_starts_the_review_cycle_of_the_rating(analyst: Any, reviewer: Any) -> None:
     customer = customer_get(customer_id=active_customer(analyst, reviewer))
     assert (customer.status, customer.risk_rating) == ("active", "low")
-    assert customer.last_review_date == TODAY().isoformat()
-    assert customer.next_review_date == (TODAY() + timedelta(days=round(365.25 * 5))).isoformat()
+    assert customer.last_review_date == today().isoformat()
+    assert customer.next_review_date == (today() + timedelta(days=round(365.25 * 5))).isoformat()
 
 
 def test_beat_opens_a_periodic_review_for_a_customer_due_today_once(analyst: Any, reviewer: Any) -> None:
     due_today = active_customer(analyst, reviewer)
     later = active_customer(analyst, reviewer, legal_name="Oskar Lindqvist-Berg")
-    today = TODAY()
-    for customer_id, due in ((due_today, today), (later, today + timedelta(days=200))):
-        customer = customer_get(customer_id=customer_id)
-        customer_update(customer_id=customer_id, expected_version=customer.version, actor=Actor.system("tests"),
-                        changes={"next_review_date": due.isoformat()} if due > today else {})
-    # A date in the past cannot be set through an update; the calendar moves instead.
-    result = periodic_task.run(today=(date.fromisoformat(customer_get(customer_id=due_today).next_review_date)
-                                      ).isoformat())
-    assert result["opened"] >= 1
+    due_on = date.fromisoformat(customer_get(customer_id=due_today).next_review_date)
+    customer = customer_get(customer_id=later)
+    customer_update(customer_id=later, expected_version=customer.version, actor=Actor.system("tests"),
+                    changes={"next_review_date": (due_on + timedelta(days=200)).isoformat()})
+    result = periodic_task.run(today=due_on.isoformat())  # beat, on the day the first review falls due
+    assert (result["opened"], cases_of(later, "periodic_review")) == (1, [])
     [case] = cases_of(due_today, "periodic_review")
     assert case.status == "open" and "Harriet Quennell-Abernathy" in case.title
     assert case.due_date == customer_get(customer_id=due_today).next_review_date
@@ -97,8 +78,8 @@ def test_an_open_review_is_reminded_before_and_escalated_after_its_due_date(
         reviews.case_approve(case_id=case.case_id, reviewer=Actor.from_user(reviewer), rationale="fine")
     reviews.case_approve(case_id=case.case_id, reviewer=Actor.from_user(senior_reviewer), rationale="fine")
     customer = customer_get(customer_id=customer_id)
-    assert customer.last_review_date == TODAY().isoformat()
-    assert customer.next_review_date == (TODAY() + timedelta(days=round(365.25 * 5))).isoformat()
+    assert customer.last_review_date == today().isoformat()
+    assert customer.next_review_date == (today() + timedelta(days=round(365.25 * 5))).isoformat()
 
 
 def test_an_expired_document_opens_a_trigger_review_and_a_second_event_joins_it(
@@ -109,13 +90,13 @@ def test_an_expired_document_opens_a_trigger_review_and_a_second_event_joins_it(
         documents.document_upload(
             customer_id=customer_id, file=io.BytesIO(files.pdf()), filename="p.pdf", actor=actor,
             meta=documents.DocumentMeta(document_type="passport", issue_date=date(2015, 1, 1),
-                                        expiry_date=TODAY() + timedelta(days=days)))
-    documents.documents_expire(today=TODAY() + timedelta(days=11))
+                                        expiry_date=today() + timedelta(days=days)))
+    documents.documents_expire(today=today() + timedelta(days=11))
     settle(customer_id)
     [case] = cases_of(customer_id, "trigger")
     assert case.title == "Trigger review of Harriet Quennell-Abernathy: document expired"
     assert [t["event"] for t in case.triggers] == ["document.expired"]
-    documents.documents_expire(today=TODAY() + timedelta(days=21))
+    documents.documents_expire(today=today() + timedelta(days=21))
     settle(customer_id)
     [case] = cases_of(customer_id, "trigger")
     # Two expired documents also raise the rating (low to medium): that event joins the same review.

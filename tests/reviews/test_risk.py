@@ -4,7 +4,7 @@ confirmed by one. The worker's part runs through the outbox (``outbox_drain``), 
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -18,31 +18,9 @@ from apps.customers.selectors import customer_get
 from apps.customers.services import customer_create, customer_update
 from apps.reviews.risk import services as risk
 from apps.reviews.risk.scoring import model_problems
-
-
-def TODAY() -> date:
-    return datetime.now(tz=UTC).date()
-
+from tests.reviews.support import PLAIN, created, settle, today
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("aws")]
-
-PLAIN = {"customer_type": "individual", "legal_name": "Harriet Quennell-Abernathy", "date_of_birth": "1980-04-02",
-         "nationalities": ["GB"], "country_of_residence": "GB", "occupation": "Teacher", "status": "onboarding",
-         "products": ["current_account"], "channels": ["branch"]}
-
-
-def settle(customer_id: str) -> None:
-    """What the workers do: screening, then the risk assessment its completion asks for (and what follows)."""
-    for _ in range(6):
-        if not outbox_drain(group_key=customer_id)["done"]:
-            return
-
-
-def created(data: dict[str, Any]) -> str:
-    customer = customer_create(actor=Actor.system("tests"), integration="tests", data=data)
-    settle(customer.customer_id)
-    return customer.customer_id
-
 
 def factor(view: dict[str, Any], name: str) -> dict[str, Any]:
     return next(f for f in view["factors"] if f["factor"] == name)
@@ -71,7 +49,7 @@ def test_an_iran_resident_is_high_risk_by_the_fatf_rule_and_needs_enhanced_due_d
     countries = factor(view, "countries")
     assert countries["contribution"] == 40 and "residence IR" in countries["detail"]
     assert (view["rating"], view["cdd_level"]) == ("high", "enhanced")
-    assert view["next_review_date"] <= (TODAY() + timedelta(days=366)).isoformat()
+    assert view["next_review_date"] <= (today() + timedelta(days=366)).isoformat()
 
 
 def test_a_declared_pep_is_at_least_high_whatever_the_score(api: APIClient) -> None:
@@ -162,7 +140,7 @@ def test_a_broken_definition_is_refused_naming_the_place(analyst: Any) -> None:
 def test_a_manual_override_needs_a_senior_who_did_not_propose_it_and_expires(
         analyst: Any, senior_reviewer: Any, reviewer: Any) -> None:
     customer_id = created(PLAIN)
-    expires = TODAY() + timedelta(days=90)
+    expires = today() + timedelta(days=90)
     with pytest.raises(ValidationFailed):
         risk.risk_override_propose(customer_id=customer_id, rating="high", reason="", expires_on=expires,
                                    actor=_actor(analyst))

@@ -4,7 +4,7 @@ the assessment on the case page and the admin customer page, as each role sees t
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -16,11 +16,7 @@ from apps.customers.selectors import customer_get
 from apps.customers.services import customer_create
 from apps.reviews.dynamo_models import RiskOverride
 from apps.reviews.risk import services as risk
-
-
-def TODAY() -> Any:
-    return datetime.now(tz=UTC).date()
-
+from tests.reviews.support import today
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("aws")]
 
@@ -101,7 +97,7 @@ def test_a_manual_rating_is_proposed_and_confirmed_on_the_customers_risk_page(
     assert "Give the expiry as YYYY-MM-DD" in bad.content.decode()
     author.post(page, {"action": "propose", "rating": "high", "expires_on": "2099-01-01", "reason": "x"})
     assert "at most" in author.get(page).content.decode()  # too far: refused with the limit
-    expires = (TODAY() + timedelta(days=60)).isoformat()
+    expires = (today() + timedelta(days=60)).isoformat()
     author.post(page, {"action": "propose", "rating": "high", "expires_on": expires, "reason": "adverse media"})
     listed = as_user(senior_reviewer).get(page).content.decode()
     assert "adverse media" in listed and "Confirm" in listed

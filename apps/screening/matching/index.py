@@ -12,7 +12,7 @@ import gc
 import heapq
 import math
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -223,29 +223,9 @@ class MatchIndex:
         self.rarity = {
             tok: min(1.0, max(_MIN_RARITY, (log_n - math.log(df)) / _IDF_FULL)) for tok, df in entity_df.items()
         }
-        postings: dict[str, list[int]] = defaultdict(list)
-        join_postings: dict[str, list[int]] = defaultdict(list)
-        groups: dict[tuple[Any, ...], int] = {}
         for e_idx, text, kind, is_person, tokens, kinds in raw:
-            if not tokens:
-                continue
-            prepared = prepare_name(text, is_person=is_person, rarity=self.rarity, tokens=tokens, kinds=kinds)
-            group_key = (prepared.tokens, prepared.kinds, is_person, prepared.strict)
-            self.name_group.append(groups.setdefault(group_key, len(groups)))
-            self.name_weight.append(sum(prepared.weights))
-            n_idx = len(self.names)
-            self.names.append(prepared)
-            self.name_entity.append(e_idx)
-            self.name_kind.append(kind)
-            token_set = frozenset(prepared.tokens)
-            self.name_tokens.append(token_set)
-            for tok in token_set:
-                postings[tok].append(n_idx)
-            toks = prepared.tokens
-            for j in range(len(toks) - 1):
-                join_postings[toks[j] + toks[j + 1]].append(n_idx)
-        self.postings = dict(postings)
-        self.join_postings = dict(join_postings)
+            if tokens:
+                self._name_append(e_idx, text, kind, is_person, tokens, kinds, new_token=None)
         deletes: dict[str, list[str]] = defaultdict(list)
         by_key: dict[str, list[str]] = defaultdict(list)
         for tok in self.postings:
@@ -257,8 +237,32 @@ class MatchIndex:
                 by_key[key].append(tok)
         self.deletes = dict(deletes)
         self.by_key = dict(by_key)
-        self.groups = groups
         return self
+
+    def _name_append(self, e_idx: int, text: str, kind: str, is_person: bool, tokens: list[str], kinds: list[int],
+                     *, new_token: Callable[[str], None] | None) -> None:
+        """Index one name of entity ``e_idx`` (``new_token``: called for a token the index did not have)."""
+        prepared = prepare_name(text, is_person=is_person, rarity=self.rarity, tokens=tokens, kinds=kinds)
+        group_key = (prepared.tokens, prepared.kinds, is_person, prepared.strict)
+        self.name_group.append(self.groups.setdefault(group_key, len(self.groups)))
+        self.name_weight.append(sum(prepared.weights))
+        n_idx = len(self.names)
+        self.names.append(prepared)
+        self.name_entity.append(e_idx)
+        self.name_kind.append(kind)
+        token_set = frozenset(prepared.tokens)
+        self.name_tokens.append(token_set)
+        postings = self.postings
+        for tok in token_set:
+            posting = postings.get(tok)
+            if posting is None:
+                posting = postings[tok] = []
+                if new_token is not None:
+                    new_token(tok)
+            posting.append(n_idx)
+        toks = prepared.tokens
+        for j in range(len(toks) - 1):
+            self.join_postings.setdefault(toks[j] + toks[j + 1], []).append(n_idx)
 
     def __len__(self) -> int:
         return len(self.entities) - len(self.removed)
@@ -281,26 +285,8 @@ class MatchIndex:
                 continue
             seen_text.add(name.value)
             tokens, kinds = prepare_tokens(name.value, is_person=is_person)
-            if not tokens:
-                continue
-            prepared = prepare_name(name.value, is_person=is_person, rarity=self.rarity, tokens=tokens, kinds=kinds)
-            group_key = (prepared.tokens, prepared.kinds, is_person, prepared.strict)
-            self.name_group.append(self.groups.setdefault(group_key, len(self.groups)))
-            self.name_weight.append(sum(prepared.weights))
-            n_idx = len(self.names)
-            self.names.append(prepared)
-            self.name_entity.append(e_idx)
-            self.name_kind.append(name.kind)
-            token_set = frozenset(prepared.tokens)
-            self.name_tokens.append(token_set)
-            for tok in token_set:
-                if tok not in self.postings:
-                    self.postings[tok] = []
-                    self._token_add(tok)
-                self.postings[tok].append(n_idx)
-            toks = prepared.tokens
-            for j in range(len(toks) - 1):
-                self.join_postings.setdefault(toks[j] + toks[j + 1], []).append(n_idx)
+            if tokens:
+                self._name_append(e_idx, name.value, name.kind, is_person, tokens, kinds, new_token=self._token_add)
         self._expansions.clear()  # a cached expansion may now miss the new tokens
 
     def _token_add(self, tok: str) -> None:
