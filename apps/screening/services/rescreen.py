@@ -27,11 +27,12 @@ from typing import Any
 
 from django.conf import settings
 from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.expressions.update import Action
 from ulid import ULID
 
 from apps.audit.actors import Actor
 from apps.audit.services import AuditEntry, audit_event_record
-from apps.core.dynamo import save_write, utcnow
+from apps.core.dynamo import utcnow
 from apps.core.dynamo_models import OutboxItem
 from apps.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from apps.core.outbox import outbox_item_new, outbox_put, outbox_send
@@ -87,15 +88,18 @@ def book_rescreen_request(*, actor: Actor, reason: str, job_id: str | None = Non
         chunk.clear()
         if not new:
             return
-        record.subjects, record.requested = state.subjects, state.requested + len(new)
-        record.chunks, record.updated_at = state.chunks + 1, utcnow()
+        # Only the recording's own counts: the workers add to ``screened`` meanwhile.
+        progress_actions: list[Action] = [RescreenJob.subjects.set(state.subjects),
+                            RescreenJob.requested.set(state.requested + len(new)),
+                            RescreenJob.chunks.set(state.chunks + 1), RescreenJob.updated_at.set(utcnow())]
         try:
             audit_event_record(
                 entry=AuditEntry(actor=actor, action="screening.rescreen_chunk", object_type="rescreen",
                                  object_id=job, reason=reason,
                                  data={"chunk": state.chunks + 1, "requests": [i.outbox_id for i in new],
                                        "subjects_so_far": state.subjects}),
-                writes=[*(outbox_put(i) for i in new), save_write(record)],
+                writes=[*(outbox_put(i) for i in new),
+                        lambda tx: tx.update(record, actions=progress_actions)],
             )
         except TransactWriteError as exc:
             raise Conflict(f"Another run of re-screening job {job} recorded part of chunk {state.chunks + 1} "
@@ -113,10 +117,9 @@ def book_rescreen_request(*, actor: Actor, reason: str, job_id: str | None = Non
             flush()
     if chunk:
         flush()
-    record = RescreenJob.get(JOB, job, consistent_read=True)
-    record.subjects, record.status = state.subjects, "screening"
-    record.recorded_at = record.updated_at = utcnow()
-    record.save()
+    now = utcnow()
+    record.update(actions=[RescreenJob.subjects.set(state.subjects), RescreenJob.status.set("screening"),
+                           RescreenJob.recorded_at.set(now), RescreenJob.updated_at.set(now)])
     return state
 
 
