@@ -501,25 +501,34 @@ def _chunk_full(chunk: Chunk) -> dict[str, Any]:
             hits += len(found)
             delta_pairs.extend((i, h.entity.key) for h in found if h.entity.key in DELTA_KEYS)
     return {"n": len(chunk), "alerted": alerted, "hits": hits, "delta_pairs": delta_pairs,
-            "cpu": time.process_time() - c0, "mem": smaps_mb(), "pid": os.getpid()}
+            "cpu": time.process_time() - c0}
 
 
 def _chunk_delta_only(chunk: Chunk) -> dict[str, Any]:
     assert DELTA_INDEX is not None
     c0 = time.process_time()
     alerted = sum(1 for _, _, inputs in chunk if screen_against(DELTA_INDEX, inputs))
-    return {"n": len(chunk), "alerted": alerted, "hits": 0, "delta_pairs": [], "cpu": time.process_time() - c0,
-            "mem": smaps_mb(), "pid": os.getpid()}
+    return {"n": len(chunk), "alerted": alerted, "hits": 0, "delta_pairs": [], "cpu": time.process_time() - c0}
 
 
-def parallel(fn: Any, indices: list[int], workers: int, size: int = 1_000) -> tuple[list[dict[str, Any]], float]:
+def _memory(_: int) -> tuple[int, dict[str, float]]:
+    """A worker's memory once its chunks are done (read once: smaps_rollup walks every page of a large process)."""
+    time.sleep(0.3)  # so that every worker of the pool takes one of these
+    return os.getpid(), smaps_mb()
+
+
+def parallel(fn: Any, indices: list[int], workers: int,
+             size: int = 1_000) -> tuple[list[dict[str, Any]], float, dict[int, dict[str, float]]]:
+    """Run ``fn`` over chunks with ``workers`` forked processes: (results, seconds, memory of each worker)."""
     gc.collect()
     gc.freeze()  # the index and the book live on: keep the collector (and copy-on-write) off them
     started = time.perf_counter()
     chunks = ([(i, IDS[i], INPUTS[i]) for i in indices[k:k + size]] for k in range(0, len(indices), size))
     with mp.get_context("fork").Pool(workers) as pool:
         results = list(pool.imap_unordered(fn, chunks))
-    return results, time.perf_counter() - started
+        elapsed = time.perf_counter() - started
+        memory = dict(pool.map(_memory, range(workers * 2), chunksize=1))
+    return results, elapsed, memory
 
 
 # --- the run ---------------------------------------------------------------------------------------------
@@ -769,7 +778,7 @@ def main() -> None:
     # (5) NAIVE = full re-screen: every subject against the full list index --------------------------
     everyone = list(range(n))
     sample = everyone if not args.naive_sample or args.naive_sample >= n else sorted(r.sample(everyone, args.naive_sample))
-    results, naive_s = parallel(_chunk_full, sample, workers)
+    results, naive_s, worker_mem = parallel(_chunk_full, sample, workers)
     m = len(sample)
     naive_pairs = {p for res in results for p in res["delta_pairs"]}
     naive_alerted = sum(res["alerted"] for res in results)
@@ -777,9 +786,6 @@ def main() -> None:
     naive_cpu = sum(res["cpu"] for res in results)
     rate = m / naive_s
     naive_full_s = n / rate
-    worker_mem: dict[int, dict[str, float]] = {}
-    for res in results:
-        worker_mem[res["pid"]] = res["mem"]
     sample_set = set(sample)
     delta_in_sample = {p for p in delta_pairs if p[0] in sample_set}
     missed = naive_pairs - delta_pairs
@@ -822,7 +828,7 @@ def main() -> None:
     if args.delta_only_sample:
         DELTA_INDEX = MatchIndex.build(delta)
         sub = sorted(r.sample(everyone, min(n, args.delta_only_sample)))
-        _, t_sub = parallel(_chunk_delta_only, sub, workers)
+        _, t_sub, _ = parallel(_chunk_delta_only, sub, workers)
         delta_only_rate = len(sub) / t_sub
         delta_only_s = n / delta_only_rate
         print(f"    naive against an index of only the {len(delta)} delta entries (timing only): {len(sub):,} random "

@@ -216,3 +216,29 @@ def test_the_case_page_shows_the_customers_document_checklist(aws: None, reviewe
     for item in expected:
         assert item.label in page
     assert "missing" in page  # nothing has been verified yet
+
+
+def test_an_approval_survives_the_risk_worker_changing_the_customer_meanwhile(
+        aws: None, analyst: Any, reviewer: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from apps.customers import services as customers
+    from apps.customers.selectors import customer_get
+
+    case = _submitted(analyst)
+    real = customers.customer_status_decide_write
+    moved = []
+
+    def racing(**kwargs: Any) -> Any:
+        outcome = real(**kwargs)  # the decision read the customer...
+        if not moved:  # ...and the risk worker writes it before the decision commits
+            customers.customer_risk_set(customer_id=case.customer_id, risk_rating="medium", cdd_level="standard",
+                                        next_review_date=None, actor=Actor.system("risk"), reason="re-rated")
+            moved.append(True)
+        return outcome
+
+    monkeypatch.setattr(services, "customer_status_decide_write", racing)
+    approved = services.case_approve(case_id=case.case_id, reviewer=Actor.from_user(reviewer), rationale="fine")
+    assert approved.status == "approved" and moved
+    customer = customer_get(customer_id=case.customer_id)
+    assert (customer.status, customer.risk_rating) == ("active", "medium")  # both writes kept
+    events = [e.action for e in AuditEvent.query(f"case#{case.case_id}") if e.action]
+    assert events.count("case.approved") == 1
