@@ -2,7 +2,7 @@
 """Re-screening the book: a list delta through the customer-side index, next to the naive method; the full
 re-screen rate; the customer-side index's build, memory and incremental updates.
 
-    .venv/bin/python bench/rescreen.py                                  # 1,000,000 subjects (about 10 minutes)
+    .venv/bin/python bench/rescreen.py                                  # 1,000,000 subjects (5-7 minutes)
     .venv/bin/python bench/rescreen.py --subjects 100000 --seed 3       # a smaller book
     .venv/bin/python bench/rescreen.py --naive-sample 20000             # naive method on a sample, extrapolated
     .venv/bin/python bench/rescreen.py --help
