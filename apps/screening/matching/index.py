@@ -344,8 +344,9 @@ class MatchIndex:
             self._expansions[tok] = out
         return out
 
-    def candidates(self, q: PreparedName, *, threshold: float = DEFAULT_THRESHOLD) -> list[int]:
-        """Ids of the list names worth scoring against ``q``, best first."""
+    def candidates(self, q: PreparedName, *, threshold: float = DEFAULT_THRESHOLD,
+                   top: int = _TOP_CANDIDATES) -> list[int]:
+        """Ids of the list names worth scoring against ``q``, best first (at most ``top``)."""
         terms = [
             (tok, w) for tok, kind, w in zip(q.tokens, q.kinds, q.weights, strict=True) if kind in (NORMAL, INITIAL)
         ]
@@ -403,13 +404,18 @@ class MatchIndex:
             elif i + 1 < len(toks):
                 for nid in postings.get(tok + toks[i + 1], ()):
                     acc[nid] += q.weights[i] + q.weights[i + 1]
-        if not acc and big:
-            # only common tokens: let the rarest of them generate, bounded
+        floor = _MIN_COVER * total
+        if big and not any(value >= floor for value in acc.values()):
+            # only common tokens (whatever the joined pairs proposed cannot reach the floor): let the rarest of
+            # them generate, bounded
             big.sort(key=lambda item: sum(len(postings[v]) for v in item[1]))
             w, exp = big.pop(0)
+            found: dict[int, float] = {}
             for v, s in exp.items():
                 for nid in postings[v]:
-                    acc[nid] = max(acc[nid], w * s)
+                    found[nid] = max(found.get(nid, 0.0), w * s)
+            for nid, value in found.items():
+                acc[nid] += value  # on top of what joined pairs gave it
         for w, exp in big:
             for nid in acc:
                 best = 0.0
@@ -420,12 +426,11 @@ class MatchIndex:
                 acc[nid] += w * best
         if not acc:
             return []
-        floor = _MIN_COVER * total
         weight = self.name_weight
         # rank by an estimate of the final coverage score, so short exact names beat
         # long names that merely contain the query's words
         ranked = heapq.nlargest(
-            _TOP_CANDIDATES,
+            top,
             ((nid, value / (total + weight[nid])) for nid, value in acc.items() if value >= floor),
             key=lambda item: item[1],
         )
@@ -443,8 +448,9 @@ class MatchIndex:
         return [self.entities[e_idx] for e_idx in seen if e_idx not in self.removed]
 
     # --- search ------------------------------------------------------------------------
-    def search(self, query: Query, *, threshold: float = DEFAULT_THRESHOLD, limit: int | None = 25) -> list[Hit]:
-        """Hits scoring at least ``threshold``, best first, one per listed entity."""
+    def search(self, query: Query, *, threshold: float = DEFAULT_THRESHOLD, limit: int | None = 25,
+               top: int = _TOP_CANDIDATES) -> list[Hit]:
+        """Hits scoring at least ``threshold``, best first, one per listed entity (``top``: names scored)."""
         q = prepare_name(query.name, is_person=_is_person(query.entity_type), rarity=self.rarity)
         if not q.tokens:
             return []
@@ -453,7 +459,7 @@ class MatchIndex:
         token_cache: dict[tuple[str, str], float] = {}
         best: dict[int, tuple[float, int]] = {}
         removed = self.removed
-        for nid in self.candidates(q, threshold=threshold):
+        for nid in self.candidates(q, threshold=threshold, top=top):
             group = self.name_group[nid]
             name_part = name_cache.get(group)
             if name_part is None:

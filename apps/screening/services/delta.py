@@ -46,6 +46,7 @@ from apps.screening.services.lists import object_get
 logger = logging.getLogger(__name__)
 
 DELTA_TOPIC = "screening.list_delta"
+BOOK_CANDIDATES = 5000  # names of the book scored per list name (the list side scores 100)
 
 
 def candidates_for(entity: ListEntity, book: BookIndex) -> set[str]:
@@ -59,7 +60,10 @@ def candidates_for(entity: ListEntity, book: BookIndex) -> set[str]:
     for name in entity.names:
         query = Query(name=name.value, entity_type=entity_type, date_of_birth=dob if dob and len(dob) >= 4 else None,
                       country=country)
-        found.update(hit.entity.source_id for hit in book.index.search(query, threshold=threshold, limit=50))
+        # Every subject at the candidate threshold, and many names scored: in a big book one list name has many
+        # namesakes, and the one with the right date of birth must not be cut before it is scored.
+        found.update(hit.entity.source_id for hit in book.index.search(query, threshold=threshold, limit=None,
+                                                                       top=BOOK_CANDIDATES))
     return found
 
 
