@@ -405,9 +405,9 @@ class MatchIndex:
                 for nid in postings.get(tok + toks[i + 1], ()):
                     acc[nid] += q.weights[i] + q.weights[i + 1]
         floor = _MIN_COVER * total
-        if big and not any(value >= floor for value in acc.values()):
-            # only common tokens (whatever the joined pairs proposed cannot reach the floor): let the rarest of
-            # them generate, bounded
+        if big and not generators:
+            # only common tokens (whatever joined pairs and their typos proposed): let the rarest of them
+            # generate too, bounded, so the right name is among what gets scored
             big.sort(key=lambda item: sum(len(postings[v]) for v in item[1]))
             w, exp = big.pop(0)
             found: dict[int, float] = {}
