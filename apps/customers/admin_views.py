@@ -106,7 +106,7 @@ def customer_view(request: HttpRequest, customer_id: str, *, site: Any) -> HttpR
 
 def _risk_sections(customer_id: str) -> list[dict[str, Any]]:
     """The risk assessment (the reviews app rates customers; this page composes what every app knows)."""
-    from apps.reviews.apis_risk import risk_view
+    from apps.reviews.risk.selectors import risk_view
 
     try:
         risk = risk_view(customer_id)

@@ -9,6 +9,7 @@ customer inside their own transactions.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Any
@@ -21,7 +22,7 @@ from apps.audit.actors import Actor
 from apps.audit.services import AuditEntry, audit_event_record, audit_read_record
 from apps.core.dynamo import cancellation_codes, utcnow
 from apps.core.dynamo_models import OutboxItem
-from apps.core.errors import Conflict, ServiceUnavailable, ValidationFailed
+from apps.core.errors import Conflict, PreconditionFailed, ServiceUnavailable, ValidationFailed
 from apps.core.outbox import outbox_item_new, outbox_put, outbox_send
 from apps.customers.errors import (
     ExternalReferenceTaken,
@@ -783,6 +784,38 @@ def related_party_remove(*, customer_id: str, party_id: str, expected_version: i
 
 
 # --- changes other apps make to a customer inside their own transactions ------------------------
+
+CUSTOMER_MOVED_ATTEMPTS = 4
+
+
+class CustomerMoved(Exception):
+    """A decision's own record was as its author saw it, but the customer written with it changed meanwhile."""
+
+
+def customer_moved_check(exc: TransactWriteError, *, customer_written: bool) -> None:
+    """Raise ``CustomerMoved`` when a transaction whose first write is the caller's record failed only on a later
+    write's condition (the customer item, changed by the risk worker between the read and the commit)."""
+    codes = cancellation_codes(exc)
+    if customer_written and codes[:1] != ["ConditionalCheckFailed"] and "ConditionalCheckFailed" in codes:
+        raise CustomerMoved from exc
+
+
+def decided_again_when_customer_moved[T](decide: Callable[..., T]) -> Callable[..., T]:
+    """Run a decision again, on the customer as it is now, when only the customer moved under it."""
+    @functools.wraps(decide)
+    def run(**kwargs: Any) -> T:
+        for _ in range(CUSTOMER_MOVED_ATTEMPTS - 1):
+            try:
+                return decide(**kwargs)
+            except CustomerMoved:
+                continue
+        try:
+            return decide(**kwargs)
+        except CustomerMoved:
+            raise PreconditionFailed("The customer keeps changing under this decision; try again.") from None
+
+    return run
+
 
 
 def customer_status_decide_write(*, customer_id: str, status: str, actor: Actor, case_id: str,

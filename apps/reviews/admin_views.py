@@ -25,6 +25,7 @@ from apps.reviews.models import STATUSES
 from apps.reviews.risk import services as risk
 from apps.reviews.risk.countries import country_table_sources
 from apps.reviews.risk.scoring import RATINGS
+from apps.reviews.risk.selectors import risk_rerate_progress
 from apps.reviews.selectors import case_queue
 
 
@@ -146,15 +147,7 @@ def risk_model_version_view(request: HttpRequest, version: int, *, site: Any) ->
     whatif = record.whatif or None
     authors = [record.created_by, *(str(e) for e in record.edited_by or [])]
     computing = outbox_for_group(group_key=f"risk_model#{version}", topic_prefix="reviews.risk_whatif")
-    jobs = outbox_for_group(group_key=f"risk_model#{version}", topic_prefix="reviews.risk_rerate_book",
-                            pending_only=False)
-    rerate = None
-    if jobs:
-        done = [j for j in jobs if j.status == "done"]
-        rerate = {"shards": len(jobs), "done": len(done),
-                  "customers": sum(int((j.result or {}).get("customers", 0)) for j in done),
-                  "requested": sum(int((j.result or {}).get("requested", 0)) for j in done),
-                  "failing": [j for j in jobs if j.status != "done" and j.attempts]}
+    rerate = risk_rerate_progress(version=version)
     return TemplateResponse(request, "admin/cdd_risk_model.html", {
         **site.each_context(request), "title": f"Risk model version {version} ({record.status})",
         "record": record, "is_draft": record.status == DRAFT, "sections": _definition_tables(definition),

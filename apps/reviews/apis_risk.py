@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -11,20 +9,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.audit.actors import Actor
-from apps.core.errors import NotFound
 from apps.core.openapi import ERROR_RESPONSES, error
 from apps.core.roles import ANALYST, AUDITOR, REVIEWER, SENIOR_REVIEWER
-from apps.customers.selectors import customer_get
-from apps.customers.validation import value_text
-from apps.reviews.dynamo_models import RiskOverride
 from apps.reviews.risk import services
 from apps.reviews.risk.scoring import RATINGS
+from apps.reviews.risk.selectors import risk_view
 
 READERS = {ANALYST, REVIEWER, SENIOR_REVIEWER, AUDITOR}
-FACTOR_LABELS = {"customer_type": "Customer type", "legal_form": "Legal form", "countries": "Countries",
-                 "occupation": "Occupation", "industry": "Industry", "products": "Products", "channels": "Channels",
-                 "pep": "Politically exposed", "screening": "Screening", "ownership": "Ownership",
-                 "relationship": "Relationship", "documents": "Documents"}
 TAGS = ["risk"]
 
 
@@ -74,35 +65,6 @@ class RiskOutputSerializer(serializers.Serializer):
     assessed_at = serializers.CharField()
     history = serializers.ListField(child=serializers.DictField(), help_text="Earlier assessments, newest first.")
     overrides_proposed_or_active = OverrideSerializer(many=True)
-
-
-def risk_view(customer_id: str) -> dict[str, Any]:
-    """The API's (and the pages') picture of a customer's risk; NotFound while it has not been assessed."""
-    customer_get(customer_id=customer_id)
-    current = services.risk_assessment_current(customer_id=customer_id)
-    if current is None:
-        raise NotFound(f"Customer {customer_id} has not been risk-assessed yet: the risk model rates it once its "
-                       "screening completes.", code="not_assessed")
-    result = dict(current.result or {})
-    history = [{"assessment_id": a.assessment_id, "rating": a.rating, "score": float(a.score),
-                "model_version": int(a.model_version), "trigger": a.trigger,
-                "assessed_at": a.created_at.isoformat()}
-               for a in services.risk_assessments_of(customer_id=customer_id, limit=11)[1:]]
-    overrides = [o.as_dict() for o in RiskOverride.query(customer_id, scan_index_forward=False)
-                 if o.status in ("proposed", "active")]
-    factors = [{**f, "label": FACTOR_LABELS.get(f["factor"], f["factor"]), "value_text": value_text(f["value"])}
-               for f in result.get("factors", [])]
-    return {
-        "customer_id": customer_id, "assessment_id": current.current_id, "rating": current.rating,
-        "cdd_level": current.cdd_level, "next_review_date": current.next_review_date,
-        "model_version": int(current.model_version), "score": float(current.score),
-        "score_rating": result.get("score_rating"), "model_rating": current.model_rating,
-        "factors": factors, "overrides": result.get("overrides", []),
-        "trigger_text": current.trigger.replace("_", " "),
-        "manual_override": current.manual_override, "trigger": current.trigger,
-        "assessed_at": current.created_at.isoformat(), "history": history,
-        "overrides_proposed_or_active": overrides,
-    }
 
 
 class CustomerRiskApi(APIView):

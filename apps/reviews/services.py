@@ -33,7 +33,12 @@ from apps.core.roles import ANALYST, REVIEWER, SENIOR_REVIEWER
 from apps.customers.errors import CustomerNotFound
 from apps.customers.models import Customer
 from apps.customers.selectors import customer_get
-from apps.customers.services import customer_review_done_write, customer_status_decide_write
+from apps.customers.services import (
+    customer_moved_check,
+    customer_review_done_write,
+    customer_status_decide_write,
+    decided_again_when_customer_moved,
+)
 from apps.reviews.models import APPROVED, KINDS, OPEN, REJECTED, SUBMITTED, Case
 from apps.reviews.risk.services import risk_model_active
 from apps.screening.selectors.alerts import screening_blockers
@@ -142,36 +147,12 @@ def _transition(*, case: Case, expected_version: int | None, actor: Actor, actio
             also=also or [],
         )
     except TransactWriteError as exc:
-        codes = cancellation_codes(exc)
-        if codes[:1] != ["ConditionalCheckFailed"] and "ConditionalCheckFailed" in codes and extra_writes:
-            raise _CustomerMoved from exc  # the case is as the reviewer saw it; its customer changed meanwhile
-        if "ConditionalCheckFailed" in codes:
+        customer_moved_check(exc, customer_written=bool(extra_writes))
+        if "ConditionalCheckFailed" in cancellation_codes(exc):
             raise PreconditionFailed(f"Case {case.case_id} (or its customer) was changed by someone else; "
                                      "reload it.") from exc
         raise
     return case
-
-
-class _CustomerMoved(Exception):
-    """The customer written with a decision changed between its read and the transaction (the risk worker)."""
-
-
-CUSTOMER_ATTEMPTS = 4
-
-
-def _deciding(decide: Any) -> Any:
-    """Run a decision again on the customer as it is now when only the customer moved under it."""
-    def run(**kwargs: Any) -> Case:
-        for attempt in range(CUSTOMER_ATTEMPTS):
-            try:
-                return decide(**kwargs)
-            except _CustomerMoved:
-                if attempt + 1 == CUSTOMER_ATTEMPTS:
-                    raise PreconditionFailed("The case's customer keeps changing; try again.") from None
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    run.__doc__, run.__name__ = decide.__doc__, decide.__name__
-    return run
 
 
 def case_submit(*, case_id: str, analyst: Actor, summary: str, expected_version: int | None = None) -> Case:
@@ -245,7 +226,7 @@ def _customer_decision(case: Case, status: str, reviewer: Actor, rationale: str)
     return {}
 
 
-@_deciding
+@decided_again_when_customer_moved
 def case_approve(*, case_id: str, reviewer: Actor, rationale: str, expected_version: int | None = None) -> Case:
     """Approve a case that another user submitted; four-eyes is enforced here. Onboarding: the customer is active."""
     case = case_get(case_id=case_id)
@@ -262,7 +243,7 @@ def case_approve(*, case_id: str, reviewer: Actor, rationale: str, expected_vers
                        **_customer_decision(case, "active", reviewer, rationale))
 
 
-@_deciding
+@decided_again_when_customer_moved
 def case_reject(*, case_id: str, reviewer: Actor, rationale: str, expected_version: int | None = None) -> Case:
     """Reject a submitted case (refuse the relationship); four-eyes is enforced here. Onboarding: customer rejected."""
     case = case_get(case_id=case_id)

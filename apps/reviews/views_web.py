@@ -21,8 +21,8 @@ from apps.core.web import role_required
 from apps.customers.models import Customer
 from apps.customers.selectors import customer_get, customers_get
 from apps.reviews import services
-from apps.reviews.apis_risk import risk_view
 from apps.reviews.models import STATUSES
+from apps.reviews.risk.selectors import risk_view
 from apps.reviews.selectors import case_queue
 from apps.screening.selectors.alerts import (
     alert_states_open_count,

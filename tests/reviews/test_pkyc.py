@@ -17,8 +17,8 @@ from apps.customers.services import customer_create, customer_update
 from apps.documents import services as documents
 from apps.reviews import pkyc
 from apps.reviews import services as reviews
-from apps.reviews.apis_risk import risk_view
 from apps.reviews.models import Case
+from apps.reviews.risk.selectors import risk_view
 from apps.reviews.tasks import periodic_task
 from tests.documents import files
 from tests.reviews.support import PLAIN, settle, today

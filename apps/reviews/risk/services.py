@@ -273,8 +273,13 @@ def risk_model_whatif(*, actor: Actor, version: int) -> dict[str, Any]:
     if draft.status == DRAFT:
         draft.whatif = result
         try:
-            draft.save()  # the version attribute refuses it if the draft changed meanwhile
-        except Exception:  # noqa: BLE001 - a concurrent edit: the report is returned, not kept
+            audit_event_record(
+                entry=AuditEntry(actor=actor, action="risk_model.whatif_computed", object_type="risk_model",
+                                 object_id=MODEL_KEY,
+                                 data={"version": version, **{k: result[k] for k in ("total", "changed", "moves")}}),
+                writes=[save_write(draft)],  # the version attribute refuses it if the draft changed meanwhile
+            )
+        except TransactWriteError:
             logger.info("what-if of version %s not kept: the draft changed meanwhile", version)
     return result
 
@@ -588,11 +593,13 @@ def risk_override_decide(*, customer_id: str, override_id: str, confirm: bool, r
         raise FourEyesViolation("You proposed this override; another senior reviewer must decide it (four-eyes).")
     now = utcnow()
     writes = []
+    withdrawn: list[str] = []
     if confirm:
         for other in RiskOverride.query(customer_id, consistent_read=True):
             if other.status == ACTIVE:
                 other.status, other.expiry_bucket = WITHDRAWN, None
                 writes.append(save_write(other))
+                withdrawn.append(other.override_id)
         override.status, override.expiry_bucket = ACTIVE, ACTIVE
     else:
         override.status = REJECTED
@@ -602,7 +609,8 @@ def risk_override_decide(*, customer_id: str, override_id: str, confirm: bool, r
     audit_event_record(
         entry=AuditEntry(actor=actor, action="risk.override_confirmed" if confirm else "risk.override_rejected",
                          object_type="customer", object_id=customer_id, before={"status": PROPOSED},
-                         after=override.as_dict(), reason=reason.strip(), data={"override_id": override_id}),
+                         after=override.as_dict(), reason=reason.strip(),
+                         data={"override_id": override_id, "withdrawn": withdrawn}),
         writes=[save_write(override), *writes, *(outbox_put(f) for f in followups)],
     )
     outbox_send(followups)

@@ -25,7 +25,13 @@ from apps.core.dynamo_models import OutboxItem
 from apps.core.errors import Conflict, Forbidden, FourEyesViolation, PreconditionFailed, ValidationFailed
 from apps.core.outbox import outbox_put, outbox_send
 from apps.core.roles import ANALYST, REVIEWER, SENIOR_REVIEWER
-from apps.customers.services import customer_match_confirm_write, risk_request_new, trigger_case_request_new
+from apps.customers.services import (
+    customer_match_confirm_write,
+    customer_moved_check,
+    decided_again_when_customer_moved,
+    risk_request_new,
+    trigger_case_request_new,
+)
 from apps.screening.dynamo_models import (
     FALSE_POSITIVE,
     NEEDS_INFORMATION,
@@ -71,23 +77,12 @@ def _commit(*, view: AlertView, actor: Actor, action: str, before: dict[str, Any
         audit_event_record(entry=entry, writes=[lambda tx: tx.save(state), *(extra_writes or []),
                                                 *(outbox_put(f) for f in followups)], also=also)
     except TransactWriteError as exc:
-        codes = cancellation_codes(exc)
-        if codes[:1] != ["ConditionalCheckFailed"] and "ConditionalCheckFailed" in codes and extra_writes:
-            # The alert is as the reviewer saw it; the customer changed under the decision (the risk worker
-            # re-rated it): decide again on the customer as it is now.
-            raise _CustomerMoved from exc
-        if "ConditionalCheckFailed" in codes:
+        customer_moved_check(exc, customer_written=bool(extra_writes))
+        if "ConditionalCheckFailed" in cancellation_codes(exc):
             raise PreconditionFailed(f"Alert {view.alert_id} was changed by someone else; reload it.") from exc
         raise
     outbox_send(followups)
     return view
-
-
-class _CustomerMoved(Exception):
-    """The customer item of a decision changed between its read and the transaction."""
-
-
-CUSTOMER_ATTEMPTS = 4
 
 
 def alert_disposition_propose(*, alert_id: str, actor: Actor, outcome: str, rationale: str,
@@ -112,20 +107,10 @@ def alert_disposition_propose(*, alert_id: str, actor: Actor, outcome: str, rati
                    data={"outcome": outcome})
 
 
+@decided_again_when_customer_moved
 def alert_disposition_decide(*, alert_id: str, actor: Actor, confirm: bool, rationale: str,
                              expected_version: int | None = None) -> AlertView:
     """A reviewer (never the proposer) confirms the proposal or sends it back; true matches need a senior."""
-    for attempt in range(CUSTOMER_ATTEMPTS):
-        try:
-            return _decide(alert_id=alert_id, actor=actor, confirm=confirm, rationale=rationale,
-                           expected_version=expected_version)
-        except _CustomerMoved:
-            if attempt + 1 == CUSTOMER_ATTEMPTS:
-                raise PreconditionFailed(f"The customer of alert {alert_id} keeps changing; try again.") from None
-    raise AssertionError("unreachable")  # pragma: no cover
-
-
-def _decide(*, alert_id: str, actor: Actor, confirm: bool, rationale: str, expected_version: int | None) -> AlertView:
     if REVIEWER not in actor.roles and SENIOR_REVIEWER not in actor.roles:
         raise Forbidden("Only reviewers decide dispositions.")
     reason = _rationale(rationale)

@@ -57,10 +57,6 @@ class BookIndex:
     source: str = "empty"  # built | snapshot
     recent: dict[str, str] = field(default_factory=dict)  # subject key -> updated_key applied, within the overlap
 
-    @property
-    def subjects(self) -> dict[str, tuple[str, str]]:
-        return self.refs
-
 
 _book = BookIndex()
 _book_lock = threading.Lock()

@@ -128,7 +128,7 @@ def list_delta_process(*, item: OutboxItem) -> dict[str, Any]:
     outbox_send(requests)
     actor = Actor.system("delta_rescreen")
     delisted = _delist(list_key=list_key, version_id=version_id, removed=list(diff.get("removed", [])), actor=actor)
-    result = {"entries_screened": len(entities), "book_subjects": len(book.subjects),
+    result = {"entries_screened": len(entities), "book_subjects": len(book.refs),
               "subjects_matched": len(subjects), "book_index": book.source, "requests": len(requests), "alerts_delisted": delisted}
     audit_event_record(
         entry=AuditEntry(actor=actor, action="list_version.rescreened", object_type="list", object_id=list_key,

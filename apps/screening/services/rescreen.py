@@ -32,7 +32,7 @@ from ulid import ULID
 
 from apps.audit.actors import Actor
 from apps.audit.services import AuditEntry, audit_event_record
-from apps.core.dynamo import utcnow
+from apps.core.dynamo import save_write, utcnow
 from apps.core.dynamo_models import OutboxItem
 from apps.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from apps.core.outbox import outbox_item_new, outbox_put, outbox_send
@@ -212,9 +212,14 @@ def rescreen_config_check() -> str | None:
     condition = (RescreenJob.fingerprint == known.fingerprint) if known is not None \
         else RescreenJob.job_id.does_not_exist()
     try:
-        record.save(condition=condition)
-    except Exception:  # noqa: BLE001 - another beat (or a second run) recorded it first
-        return None
+        audit_event_record(
+            entry=AuditEntry(actor=Actor.system("screening.config_check"), action="screening.config_recorded",
+                             object_type="rescreen", object_id=CONFIG_ID,
+                             before=previous, after=dict(record.config or {})),
+            writes=[save_write(record, condition)],
+        )
+    except TransactWriteError:
+        return None  # another beat (or a second run) recorded it first
     if previous is None:
         return None  # the first configuration: the book was screened under it as it was written
     changed = sorted(k for k in record.config if record.config.get(k) != previous.get(k))
