@@ -9,7 +9,18 @@ class CoreConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from django.db.models.signals import post_migrate
+
         from apps.core import checks, openapi  # noqa: F401 - register the system checks and the API-key scheme
+
+        post_migrate.connect(_roles_after_migrate, dispatch_uid="cdd-roles")  # after every app: permissions exist
+
+
+def _roles_after_migrate(**kwargs: object) -> None:
+    """The role groups and the platform admins' permissions, once the permissions exist."""
+    from apps.core.services import roles_ensure
+
+    roles_ensure()
 
 
 class CddAdminConfig(admin_apps.AdminConfig):

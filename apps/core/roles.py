@@ -20,6 +20,26 @@ ROLES: dict[str, str] = {
     PLATFORM_ADMIN: "Manages users, roles and API keys; no case decisions.",
 }
 
+# Segregation of duties: pairs of roles one person may never hold together, with why. A grant that
+# would give someone both is refused (``apps.core.services.roles_conflicts``): a platform admin holds
+# no case or alert role, whoever prepares work cannot also hold the role that approves it, the
+# auditor is independent of what it audits, and a service account is never a person.
+ROLE_CONFLICTS: dict[frozenset[str], str] = {
+    frozenset({PLATFORM_ADMIN, ANALYST}): "a platform admin holds no case or alert role",
+    frozenset({PLATFORM_ADMIN, REVIEWER}): "a platform admin holds no case or alert role",
+    frozenset({PLATFORM_ADMIN, SENIOR_REVIEWER}): "a platform admin holds no case or alert role",
+    frozenset({PLATFORM_ADMIN, AUDITOR}): "the auditor is independent of who manages access",
+    frozenset({ANALYST, REVIEWER}): "whoever prepares cases and proposes dispositions cannot also approve them",
+    frozenset({ANALYST, SENIOR_REVIEWER}): "whoever prepares cases and proposes dispositions cannot also approve them",
+    frozenset({AUDITOR, ANALYST}): "the auditor is independent of the work it audits",
+    frozenset({AUDITOR, REVIEWER}): "the auditor is independent of the work it audits",
+    frozenset({AUDITOR, SENIOR_REVIEWER}): "the auditor is independent of the work it audits",
+    **{frozenset({INTEGRATION, role}): "an integration's service account is not a person"
+       for role in (ANALYST, REVIEWER, SENIOR_REVIEWER, AUDITOR, PLATFORM_ADMIN)},
+}
+# A senior reviewer is a reviewer who also decides high-risk cases: the one role needs the other.
+ROLE_NEEDS: dict[str, str] = {SENIOR_REVIEWER: REVIEWER}
+
 # What each scope lets an API key do; views name the scope they need.
 SCOPES: dict[str, str] = {
     "customers:read": "Read customers and related parties.",

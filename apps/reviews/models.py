@@ -78,6 +78,8 @@ class Case(CddModel):
     reminders_sent = ListAttribute(of=UnicodeAttribute, default=list)  # "14d", "3d": reminders already given
     escalated_at = UTCDateTimeAttribute(null=True)  # overdue: escalated to the senior reviewers
     triggers = JSONAttribute(default=list)  # trigger cases: [{event, reason, at, ref}] that opened or joined it
+    # everyone who submitted or returned it, every submission kept: [{by, name, did, at}] (four-eyes)
+    participants = JSONAttribute(default=list)
     created_at = UTCDateTimeAttribute()
     created_key = UnicodeAttribute()
     updated_at = UTCDateTimeAttribute()

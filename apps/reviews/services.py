@@ -1,6 +1,9 @@
 """Case work and four-eyes review. The rules live here, not in templates or views:
 
-* only analysts submit; only reviewers decide; nobody decides a case they submitted;
+* only analysts submit; only reviewers decide; nobody decides a case they worked on: whoever
+  submitted it (any submission, not only the last), returned it, uploaded or verified a document of
+  its customer, or proposed the disposition of one of its customer's alerts while the case was open
+  (``case_preparers``);
 * a case flagged ``requires_senior`` (high-risk customer, escalation) needs a senior reviewer;
 * approving and rejecting need a rationale; every transition is audited with it;
 * a case cannot be submitted, nor approved, while its customer or a related party has an open
@@ -39,9 +42,10 @@ from apps.customers.services import (
     customer_status_decide_write,
     decided_again_when_customer_moved,
 )
+from apps.documents.selectors import document_list
 from apps.reviews.models import APPROVED, KINDS, OPEN, REJECTED, SUBMITTED, Case
 from apps.reviews.risk.services import risk_model_active
-from apps.screening.selectors.alerts import screening_blockers
+from apps.screening.selectors.alerts import alerts_of_customer, screening_blockers
 
 HIGH_RISK = {"high", "prohibited"}
 
@@ -168,17 +172,61 @@ def case_submit(*, case_id: str, analyst: Actor, summary: str, expected_version:
     _risk_rated(case, "submitted")
     return _transition(case=case, expected_version=expected_version, actor=analyst, action="case.submitted",
                        new_status=SUBMITTED, reason=summary, submitted_by=analyst.key,
+                       participants=[*(case.participants or []), _participant(analyst, "submitted")],
                        submitted_by_name=analyst.name, submission_summary=summary, submitted_at=_now(),
                        decision=None, rationale=None, decided_by=None, decided_by_name=None, decided_at=None)
 
 
-def _decide_checks(*, case: Case, reviewer: Actor, rationale: str) -> None:
+def _participant(actor: Actor, did: str) -> dict[str, str]:
+    return {"by": actor.key, "name": actor.name, "did": did, "at": _now().isoformat()}
+
+
+def case_preparers(*, case: Case) -> dict[str, str]:
+    """Who worked on ``case`` and how, by actor key: none of them may decide it (four-eyes).
+
+    The case's own record keeps every submission and return; the evidence is read from the documents
+    and alerts of its customer: files uploaded and documents verified, and alert dispositions proposed,
+    since the case was opened.
+    """
+    found: dict[str, str] = {}
+
+    def add(key: str | None, what: str) -> None:
+        if key and key not in found:
+            found[key] = what
+
+    for entry in case.participants or []:
+        add(entry.get("by"), f"{entry.get('did', 'worked on')} this case")
+    add(case.submitted_by, "submitted this case")  # cases submitted before participants were recorded
+    if case.decision == "returned":
+        add(case.decided_by, "returned this case")
+    opened = case.created_at
+    for document in document_list(customer_id=case.customer_id):
+        label = (document.document_type or "document").replace("_", " ")
+        for version in [*(document.versions or []), document]:
+            if version.uploaded_at is not None and version.uploaded_at >= opened:
+                add(version.uploaded_by, f"uploaded the {label} of this case's customer")
+        if document.verified_at is not None and document.verified_at >= opened:
+            add(document.verified_by, f"verified the {label} of this case's customer")
+    for view in alerts_of_customer(customer_id=case.customer_id):
+        proposals = [view.state.proposal or {}, {"by": (view.state.decision or {}).get("proposal_by"),
+                                                 "at": (view.state.decision or {}).get("at")}]
+        for proposal in proposals:
+            at = str(proposal.get("at") or "")
+            if proposal.get("by") and at >= opened.isoformat():
+                add(proposal["by"], f"proposed the disposition of alert {view.alert_id}")
+    return found
+
+
+def _decide_checks(*, case: Case, reviewer: Actor, rationale: str, returning: bool = False) -> None:
     if REVIEWER not in reviewer.roles and SENIOR_REVIEWER not in reviewer.roles:
         raise Forbidden("Only reviewers decide cases.")
     if case.status != SUBMITTED:
         raise Conflict(f"Case {case.case_id} is {case.status}; only submitted cases can be decided.")
     if reviewer.is_actor(case.submitted_by):
         raise FourEyesViolation("You submitted this case; another reviewer must decide it (four-eyes).")
+    for key, what in case_preparers(case=case).items():
+        if reviewer.is_actor(key) and not (returning and what == "returned this case"):
+            raise FourEyesViolation(f"You {what}; a reviewer who did not work on it must decide it (four-eyes).")
     # The customer's risk may have been rated high, or a match confirmed, since the case was opened: look again.
     senior_needed = case_senior_reason(case=case, customer=_customer(case.customer_id))
     if senior_needed and SENIOR_REVIEWER not in reviewer.roles:
@@ -257,7 +305,8 @@ def case_reject(*, case_id: str, reviewer: Actor, rationale: str, expected_versi
 def case_return(*, case_id: str, reviewer: Actor, rationale: str, expected_version: int | None = None) -> Case:
     """Send a submitted case back to the analysts with what is missing."""
     case = case_get(case_id=case_id)
-    _decide_checks(case=case, reviewer=reviewer, rationale=rationale)
+    _decide_checks(case=case, reviewer=reviewer, rationale=rationale, returning=True)
     return _transition(case=case, expected_version=expected_version, actor=reviewer, action="case.returned",
                        new_status=OPEN, reason=rationale, decision="returned", rationale=rationale,
+                       participants=[*(case.participants or []), _participant(reviewer, "returned")],
                        decided_by=reviewer.key, decided_by_name=reviewer.name, decided_at=_now())

@@ -39,6 +39,7 @@ CSRF_TRUSTED_ORIGINS = env("DJANGO_CSRF_TRUSTED_ORIGINS", "", cast=to_list)
 
 INSTALLED_APPS = [
     "apps.core.apps.CddAdminConfig",
+    "apps.core",  # before auth: its createsuperuser and changepassword (audited) replace Django's
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -47,7 +48,6 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
-    "apps.core",
     "apps.audit",
     "apps.customers",
     "apps.screening",

@@ -6,7 +6,7 @@ from importlib import import_module
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import Group, Permission, User
+from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from apps.audit.actors import Actor
@@ -40,9 +40,6 @@ class Command(BaseCommand):
             raise CommandError("demo_setup creates known demo accounts; it runs only with CDD_ENV=local.")
         actor = Actor.system("demo_setup")
         roles_ensure()
-        admin_group = Group.objects.get(name=PLATFORM_ADMIN)
-        admin_group.permissions.set(Permission.objects.filter(
-            content_type__app_label__in=["auth", "core"]))
         credentials = settings.LOCAL_DIR / "demo-users.txt"
         if User.objects.filter(username="analyst").exists():
             self.stdout.write(f"Demo users exist; their passwords are in {credentials}.")
