@@ -7,7 +7,9 @@ Several threads write audit events through ``audit_event_record``, each together
 (a small item in another table, in the same transaction, as every service does). A share of the
 events go to a few "hot" chains every thread writes to (same object, so writers race on the chain
 head and retry); the rest go to chains of each thread's own. At the end the verifier recomputes
-every chain written and compares it with the head and with the per-chain write counts.
+every chain written (hashes, links, the last event's MAC under the audit KMS key) and compares
+each chain's last seq with the per-chain write counts. Each event costs one KMS GenerateMac call
+besides its transaction; the bench times that call on its own too (``kms GenerateMac`` line).
 
 Without ``--endpoint`` a moto server is started on 127.0.0.1 (a free port) in its own process.
 By default it serves one request at a time: real DynamoDB isolates transactions (serializable),
@@ -217,6 +219,12 @@ def run(args: argparse.Namespace, url: str) -> None:
                     latencies.append(time.perf_counter() - began)
             bar.update()
 
+    from apps.audit.services import event_mac
+
+    t0 = time.perf_counter()
+    for n in range(100):
+        event_mac(f"{n:064x}")
+    mac_ms = (time.perf_counter() - t0) * 10  # per call, of 100
     if args.baseline:
         solo = Actor.system("bench-solo")
         t0 = time.perf_counter()
@@ -254,6 +262,7 @@ def run(args: argparse.Namespace, url: str) -> None:
           f"gave up (409) {sum(failures.values())}; other errors {sum(errors.values())}")
     for error, count in errors.most_common(3):
         print(f"  {count} x {error}")
+    print(f"kms GenerateMac     {mac_ms:.2f} ms per call (100 calls, one thread; part of every event's latency)")
     if latencies:
         cuts = statistics.quantiles(latencies, n=100)
         print(f"latency per event   p50 {cuts[49] * 1000:.1f} ms, p95 {cuts[94] * 1000:.1f} ms, "
@@ -262,18 +271,18 @@ def run(args: argparse.Namespace, url: str) -> None:
     report = audit_trail_verify(since=start_day, progress=lambda items, **kw: tqdm(
         items, file=sys.stderr, leave=False, **kw))
     lengths = {}
-    from apps.audit.selectors import audit_chain_head_get
+    from apps.audit.selectors import audit_chain_last_get
 
     for object_id in written:
-        head = audit_chain_head_get(chain=f"customer#{object_id}")
-        lengths[object_id] = int(head.last_seq or 0) if head else 0
+        last = audit_chain_last_get(chain=f"customer#{object_id}")
+        lengths[object_id] = int(last.seq or 0) if last else 0
     short = {k: (lengths[k], v) for k, v in written.items() if lengths[k] != v}
     changes = sum(1 for _ in DiagnosticPing.scan())  # bench only: count the changes committed
     broken = {p.chain for p in report.problems}
     print(f"verifier            {report.events} events in {report.chains} chains recomputed: "
           f"{len(broken)} chain(s) broken, {len(report.problems)} problem(s)")
     print(f"completeness        changes committed {changes}, events written {ok + solo_ok}, "
-          f"chains whose head disagrees with the writes: {len(short)}")
+          f"chains whose last seq disagrees with the writes: {len(short)}")
     for problem in report.problems[:10]:
         print(f"  {problem}")
     if report.problems or short or changes != ok + solo_ok or errors:

@@ -13,7 +13,10 @@ tunes per service comes from environment variables set in the ECS task definitio
                                   behind the ALB; default 127.0.0.1)
     PORT                          listening port (default 8000)
 
-Access logs are one JSON object per line on stdout, error logs go to stderr.
+Access logs are one JSON object per line on stdout, error logs go to stderr. Their ``request_id`` is the
+server's (the response's ``X-Request-Id``); an id the client sent is ``client_request_id``.
+
+Answers carry no ``Server`` header: the name and version of the server tell a scanner which advisories to try.
 
 Request limits (docs/api.md, "Limits"): a request line (method, path and query) of at most
 8,190 bytes (414 otherwise), at most 100 header fields of at most 8,190 bytes each (431). gunicorn
@@ -26,6 +29,7 @@ import datetime as _dt
 import json
 import os
 
+import gunicorn.http.wsgi
 import gunicorn.util
 from gunicorn.glogging import Logger
 
@@ -51,6 +55,7 @@ class JsonAccessLogger(Logger):
             return
         status = resp.status.split(None, 1)[0] if isinstance(resp.status, str) else resp.status
         headers = {name.lower(): value for name, value in req.headers}
+        sent = {str(name).lower(): value for name, value in (getattr(resp, "headers", None) or [])}
         record = {
             "time": _dt.datetime.now(_dt.UTC).isoformat(timespec="milliseconds"),
             "type": "access",
@@ -64,7 +69,9 @@ class JsonAccessLogger(Logger):
             "remote_addr": environ.get("REMOTE_ADDR"),
             "forwarded_for": headers.get("x-forwarded-for"),
             "user_agent": headers.get("user-agent"),
-            "request_id": headers.get("x-request-id") or headers.get("x-amzn-trace-id"),
+            "request_id": sent.get("x-request-id"),
+            "client_request_id": headers.get("x-request-id"),
+            "trace_id": headers.get("x-amzn-trace-id"),
         }
         try:
             self.access_log.info(json.dumps(record, separators=(",", ":")))
@@ -95,6 +102,16 @@ def json_write_error(sock, status_int, reason, mesg):
 
 # The workers call gunicorn.util.write_error for requests gunicorn itself refuses (HTML by default).
 gunicorn.util.write_error = json_write_error
+
+_default_headers = gunicorn.http.wsgi.Response.default_headers
+
+
+def default_headers_without_server(self):
+    """gunicorn's status line, Date and Connection, without its ``Server: gunicorn`` line."""
+    return [line for line in _default_headers(self) if not line.lower().startswith("server:")]
+
+
+gunicorn.http.wsgi.Response.default_headers = default_headers_without_server
 
 bind = f"0.0.0.0:{_int('PORT', 8000)}"
 worker_class = "gthread"

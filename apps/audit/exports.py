@@ -42,8 +42,9 @@ from apps.core import aws
 from apps.core.errors import ValidationFailed
 
 EXPORT_FORMAT = "cdd-audit-export/1"
-CSV_COLUMNS = ["chain", "seq", "event_id", "occurred_at", "actor", "action", "object_type", "object_id",
-               "request_id", "source_ip", "changes", "reason", "data", "prev_hash", "hash", "canonical"]
+CSV_COLUMNS = ["v", "chain", "seq", "event_id", "occurred_at", "actor", "action", "object_type", "object_id",
+               "request_id", "client_request_id", "source_ip", "changes", "reason", "data", "prev_hash", "hash",
+               "mac", "canonical"]
 JSONL_NAME, CSV_NAME, MANIFEST_NAME = "events.jsonl", "events.csv", "manifest.json"
 
 
@@ -177,7 +178,10 @@ def audit_export_create(*, actor: Actor, since: datetime | None = None, until: d
         "hash": {"algorithm": "sha256", "version": HASH_VERSION,
                  "content": "JSON of the event's fields (chain, seq, event_id, occurred_at, actor, action, "
                             "object_type, object_id, request_id, source_ip, changes, reason, data, prev_hash, "
-                            "v) with sorted keys, separators ',' and ':', UTF-8; prev_hash of seq 1 is 64 zeros"},
+                            "v, and for v2 client_request_id) with sorted keys, separators ',' and ':', UTF-8; "
+                            "prev_hash of seq 1 is 64 zeros",
+                 "mac": "v2 events: mac = base64 KMS HMAC_SHA_256 of 'cdd-audit-event/v2:<hash>' under key "
+                        f"{settings.CDD_AUDIT_MAC_KEY_ID}; checkable only by the bank (kms:VerifyMac), not offline"},
         "files": {name: {"sha256": hashlib.sha256(body).hexdigest(), "bytes": len(body), "events": len(events)}
                   for name, body in files.items()},
         "event_count": len(events),
@@ -222,8 +226,8 @@ def _read_events(path: Path, report: Report) -> list[dict[str, Any]]:
                     report.problems.append(Problem(kind="changed", chain=row.get("chain") or "?",
                                                    message=f"line {line}: the canonical column is not valid JSON"))
                     continue
-                content.pop("v", None)
                 content["hash"] = row.get("hash")
+                content["mac"] = row.get("mac") or None
                 for column in canonical_row_check(row, content):
                     report.problems.append(Problem(
                         kind="changed", chain=str(content.get("chain")), seq=content.get("seq"),

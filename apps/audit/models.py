@@ -1,22 +1,25 @@
-"""Audit events in DynamoDB: append-only and hash-chained per audited object.
+"""Audit events in DynamoDB: append-only, hash-chained per audited object, each event MACed.
 
-Table ``audit_events``. Item kinds share it:
+Table ``audit_events``, one item per event: ``pk = "<object_type>#<object_id>"`` (the chain),
+``sk = "E#<seq:012d>"``. Items are only ever added: each is put with ``attribute_not_exists``,
+so two writers that read the same last seq cannot both commit (a chain never forks), and no
+item is overwritten. The chain's last event is a consistent Query, descending, limit 1.
 
-* event: ``pk = "<object_type>#<object_id>"`` (the chain), ``sk = "E#<seq:012d>"``.
-* chain head: same ``pk``, ``sk = "HEAD"``; holds the chain's last seq and hash, and is
-  updated in the same transaction as each event with a condition on the seq it read,
-  so two writers can never fork a chain.
+The first version of the trail also kept a head item (``sk = "HEAD"``) that every write
+overwrote; it is no longer written or read (``LEGACY_HEAD_SK``), and one left in a table is
+ignored.
 
 Why one chain per object: writers only contend when they change the same object, which
 the object's own version attribute already serialises; a single global chain would make
 every writer in the bank contend on one item. Completeness across chains is anchored by
-the daily digest of every chain head written to S3 with Object Lock.
+the checkpoints written to S3 with Object Lock every few minutes (``anchors.py``).
 
 Access patterns (no scans):
 
 | question | served by |
 |---|---|
 | an object's timeline (reviewer UI, API) | Query ``pk`` with ``sk`` begins_with ``E#`` |
+| a chain's last event (the next seq) | the same Query, consistent, descending, limit 1 |
 | what an actor did | Query ``AuditEventByActorIndex`` (``actor_key``, ``occurred_key``) |
 | one action in a time range | Query ``AuditEventByActionIndex`` (``action``, ``occurred_key``) |
 | everything of one day (exports, digest) | Query ``AuditEventByDayIndex`` (``day``, ``occurred_key``) |
@@ -35,7 +38,7 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
 from apps.core.dynamo import CddModel, TableMeta
 
-HEAD_SK = "HEAD"
+LEGACY_HEAD_SK = "HEAD"  # written by the first version only; never read
 GENESIS_HASH = "0" * 64
 
 
@@ -75,7 +78,7 @@ class AuditEventByIdIndex(GlobalSecondaryIndex["AuditEvent"]):
 
 
 class AuditEvent(CddModel):
-    """One audit event, or (``sk == "HEAD"``) the head of an object's chain."""
+    """One audit event."""
 
     class Meta(TableMeta):
         name = "audit_events"
@@ -84,7 +87,7 @@ class AuditEvent(CddModel):
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)
 
-    # event fields (absent on the head item)
+    hash_version = UnicodeAttribute(null=True, attr_name="v")  # "v2"; absent on events of the first version
     event_id = UnicodeAttribute(null=True)
     seq = NumberAttribute(null=True)
     occurred_at = UTCDateTimeAttribute(null=True)
@@ -96,18 +99,14 @@ class AuditEvent(CddModel):
     object_type = UnicodeAttribute(null=True)
     object_id = UnicodeAttribute(null=True)
     request_id = UnicodeAttribute(null=True)
+    client_request_id = UnicodeAttribute(null=True)  # the id the client sent (v2)
     source_ip = UnicodeAttribute(null=True)
     changes = JSONAttribute(null=True)  # {"field": {"before": x, "after": y}}, sensitive values masked
     reason = UnicodeAttribute(null=True)
     data = JSONAttribute(null=True)  # extra context (e.g. list version, threshold)
     prev_hash = UnicodeAttribute(null=True)
     hash = UnicodeAttribute(null=True)
-
-    # head fields
-    last_seq = NumberAttribute(null=True)
-    last_hash = UnicodeAttribute(null=True)
-    last_event_id = UnicodeAttribute(null=True)
-    updated_at = UTCDateTimeAttribute(null=True)
+    mac = UnicodeAttribute(null=True)  # base64 HMAC-SHA-256 of the hash under the audit KMS key (v2)
 
     by_actor = AuditEventByActorIndex()
     by_action = AuditEventByActionIndex()

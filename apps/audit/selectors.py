@@ -17,7 +17,7 @@ from typing import Any
 
 from pynamodb.expressions.condition import Condition
 
-from apps.audit.models import HEAD_SK, AuditEvent
+from apps.audit.models import AuditEvent
 from apps.audit.services import chain_key
 from apps.core.errors import NotFound, ValidationFailed
 
@@ -155,11 +155,12 @@ def audit_chain_events(*, chain: str, consistent: bool = True) -> list[AuditEven
     return list(AuditEvent.query(chain, AuditEvent.sk.startswith("E#"), consistent_read=consistent, page_size=500))
 
 
-def audit_chain_head_get(*, chain: str) -> AuditEvent | None:
-    try:
-        return AuditEvent.get(chain, HEAD_SK, consistent_read=True)
-    except AuditEvent.DoesNotExist:
-        return None
+def audit_chain_last_get(*, chain: str) -> AuditEvent | None:
+    """A chain's last event (consistent read), or None if it has none."""
+    for item in AuditEvent.query(chain, AuditEvent.sk.startswith("E#"), consistent_read=True,
+                                 scan_index_forward=False, limit=1):
+        return item
+    return None
 
 
 def audit_event_get(*, event_id: str) -> AuditEvent:

@@ -1,8 +1,13 @@
 """Writing audit events: in the same DynamoDB transaction as the change they record.
 
 ``audit_event_record`` is the only write path for audit events; there is no update or
-delete path in the code. A service passes its own writes as ``writes``: the change and
-its event commit together or not at all.
+delete path in the code, and no item is ever overwritten: each event is a put conditioned on
+its key not existing yet. A service passes its own writes as ``writes``: the change and its
+event commit together or not at all.
+
+Each event (hash version v2) carries the SHA-256 of its canonical content, which includes the
+hash of the event before it, and a MAC of that hash under the audit KMS key (``keys.py``), so
+whoever can write to the table but not call ``kms:GenerateMac`` cannot forge or re-chain it.
 """
 
 from __future__ import annotations
@@ -25,14 +30,16 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 from ulid import ULID
 
+from apps.audit import keys
 from apps.audit.actors import Actor
-from apps.audit.models import GENESIS_HASH, HEAD_SK, AuditEvent
+from apps.audit.models import GENESIS_HASH, AuditEvent
 from apps.core.context import context_get
 from apps.core.errors import Conflict
 
 logger = logging.getLogger(__name__)
 
-HASH_VERSION = "v1"
+HASH_VERSION = "v2"  # what new events are written with; v1 events (unkeyed) still verify as they are
+HASH_VERSIONS = ("v1", "v2")
 # Field names whose values never appear in clear in the trail.
 SENSITIVE_FIELDS = frozenset(
     {"number", "document_number", "passport_number", "id_number", "identity_documents", "tax_id", "iban",
@@ -43,7 +50,7 @@ SENSITIVE_SUFFIXES = (
     "document_number", "passport_number", "id_number", "tax_id", "iban", "account_number", "national_id",
     "card_number", "ssn", "secret", "password", "api_key",
 )
-# Writers that lose the race on a chain head back off (exponential, full jitter, capped) and re-read
+# Writers that lose the race on a chain's next seq back off (exponential, full jitter, capped) and re-read
 # it. Contention needs several writers on one object at once (objects' own versions serialise
 # edits; reads such as downloads do not), so a dozen attempts are plenty (bench/audit_write.py).
 MAX_ATTEMPTS = 12
@@ -128,9 +135,15 @@ def changes_compute(before: Mapping[str, Any] | None, after: Mapping[str, Any] |
 
 
 def canonical_content(event: Mapping[str, Any]) -> bytes:
-    """The bytes an event's hash covers: every field a regulator reads, in a fixed form."""
+    """The bytes an event's hash covers: every field a regulator reads, in a fixed form.
+
+    ``v1`` (events without ``v``) as the first version wrote them; ``v2`` adds the client's request id.
+    """
+    version = event.get("v") or "v1"
+    if version not in HASH_VERSIONS:
+        raise ValueError(f"unknown hash version {version!r}")
     content = {
-        "v": HASH_VERSION,
+        "v": version,
         "chain": event["chain"],
         "seq": int(event["seq"]),
         "event_id": event["event_id"],
@@ -146,6 +159,8 @@ def canonical_content(event: Mapping[str, Any]) -> bytes:
         "data": event.get("data") or {},
         "prev_hash": event["prev_hash"],
     }
+    if version == "v2":
+        content["client_request_id"] = event.get("client_request_id")
     return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
@@ -153,10 +168,16 @@ def event_hash(event: Mapping[str, Any]) -> str:
     return hashlib.sha256(canonical_content(event)).hexdigest()
 
 
+def event_mac(digest: str) -> str:
+    """The audit key's MAC of an event's hash (a KMS GenerateMac call)."""
+    return keys.mac_generate(domain=keys.EVENT, digest=digest)
+
+
 def event_as_dict(item: AuditEvent) -> dict[str, Any]:
-    """An event as exported and verified: the hashed content plus its hash."""
+    """An event as exported and verified: the hashed content plus its hash and MAC."""
     assert item.occurred_at is not None
     return {
+        "v": item.hash_version or "v1",
         "chain": item.pk,
         "seq": int(item.seq or 0),
         "event_id": item.event_id,
@@ -166,12 +187,14 @@ def event_as_dict(item: AuditEvent) -> dict[str, Any]:
         "object_type": item.object_type,
         "object_id": item.object_id,
         "request_id": item.request_id,
+        "client_request_id": item.client_request_id,
         "source_ip": item.source_ip,
         "changes": item.changes or {},
         "reason": item.reason,
         "data": item.data or {},
         "prev_hash": item.prev_hash,
         "hash": item.hash,
+        "mac": item.mac,
     }
 
 
@@ -180,10 +203,10 @@ def chain_key(object_type: str, object_id: str) -> str:
 
 
 def _head_get(chain: str) -> AuditEvent | None:
-    try:
-        return AuditEvent.get(chain, HEAD_SK, consistent_read=True)
-    except AuditEvent.DoesNotExist:
-        return None
+    """The chain's last event (consistent), which the next one is appended to."""
+    from apps.audit.selectors import audit_chain_last_get  # selectors import this module
+
+    return audit_chain_last_get(chain=chain)
 
 
 _local = threading.local()
@@ -204,23 +227,26 @@ def _items_before_next_put(tx: TransactWrite) -> int:
     return len(tx._condition_check_items) + len(tx._delete_items) + len(tx._put_items)
 
 
-def _cancelled_only_by_heads(exc: TransactWriteError, head_indexes: set[int]) -> bool:
+def _cancelled_only_by_events(exc: TransactWriteError, event_indexes: set[int]) -> bool:
+    """Whether the transaction failed only because another writer took one of the events' seqs."""
     reasons = exc.cancellation_reasons or []
-    failed = [i for i, reason in enumerate(reasons) if reason is not None and reason.code != "None"]
-    allowed = head_indexes | {i - 1 for i in head_indexes}
-    return bool(failed) and all(i in allowed for i in failed)
+    failed = {i: reason.code for i, reason in enumerate(reasons) if reason is not None and reason.code != "None"}
+    return bool(failed) and all(
+        i in event_indexes and code in ("ConditionalCheckFailed", "TransactionConflict") for i, code in failed.items())
 
 
-def _event_build(entry: AuditEntry, head: AuditEvent | None, now: datetime) -> tuple[AuditEvent, AuditEvent, Any]:
-    """The event, the chain's new head and the head's condition, for ``entry`` after ``head``."""
+def _event_build(entry: AuditEntry, head: AuditEvent | None, now: datetime) -> AuditEvent:
+    """The event for ``entry`` after the chain's last event ``head``, hashed and MACed."""
     ctx = context_get()
+    client_request_id = getattr(ctx, "client_request_id", None)
     chain = chain_key(entry.object_type, entry.object_id)
     changes = changes_compute(entry.before, entry.after)
     data = {key: _masked(key, value) for key, value in _jsonable(dict(entry.data or {})).items()}
-    seq = (int(head.last_seq or 0) if head else 0) + 1
-    prev_hash = head.last_hash if head and head.last_hash else GENESIS_HASH
+    seq = (int(head.seq or 0) if head else 0) + 1
+    prev_hash = head.hash if head and head.hash else GENESIS_HASH
     event_id = str(ULID())
     content = {
+        "v": HASH_VERSION,
         "chain": chain,
         "seq": seq,
         "event_id": event_id,
@@ -230,6 +256,7 @@ def _event_build(entry: AuditEntry, head: AuditEvent | None, now: datetime) -> t
         "object_type": entry.object_type,
         "object_id": entry.object_id,
         "request_id": ctx.request_id,
+        "client_request_id": client_request_id,
         "source_ip": ctx.source_ip,
         "changes": changes,
         "reason": entry.reason,
@@ -237,9 +264,10 @@ def _event_build(entry: AuditEntry, head: AuditEvent | None, now: datetime) -> t
         "prev_hash": prev_hash,
     }
     digest = event_hash(content)
-    event = AuditEvent(
+    return AuditEvent(
         chain,
         f"E#{seq:012d}",
+        hash_version=HASH_VERSION,
         event_id=event_id,
         seq=seq,
         occurred_at=now,
@@ -251,16 +279,15 @@ def _event_build(entry: AuditEntry, head: AuditEvent | None, now: datetime) -> t
         object_type=entry.object_type,
         object_id=entry.object_id,
         request_id=ctx.request_id,
+        client_request_id=client_request_id,
         source_ip=ctx.source_ip,
         changes=changes,
         reason=entry.reason,
         data=data,
         prev_hash=prev_hash,
         hash=digest,
+        mac=event_mac(digest),
     )
-    new_head = AuditEvent(chain, HEAD_SK, last_seq=seq, last_hash=digest, last_event_id=event_id, updated_at=now)
-    condition = AuditEvent.last_seq == seq - 1 if head is not None else AuditEvent.pk.does_not_exist()
-    return event, new_head, condition
 
 
 def audit_event_record(*, entry: AuditEntry, writes: Iterable[Write] = (),
@@ -269,7 +296,8 @@ def audit_event_record(*, entry: AuditEntry, writes: Iterable[Write] = (),
 
     The change and its event succeed together or fail together. ``also`` appends further
     entries to other chains in the same transaction (an alert's decision on the alert and on its
-    customer). A race with another writer on one of the chains is retried; a failed condition on
+    customer). A race with another writer on one of the chains (both read the same last seq; the
+    put of the one that commits second finds its key taken) is retried; a failed condition on
     the caller's own writes raises ``TransactWriteError`` for the caller to map (e.g. to a 412).
     """
     writes = list(writes)
@@ -280,19 +308,18 @@ def audit_event_record(*, entry: AuditEntry, writes: Iterable[Write] = (),
     for attempt in range(MAX_ATTEMPTS):
         now = datetime.now(tz=UTC)
         built = [_event_build(e, _head_get(chain), now) for e, chain in zip(entries, chains, strict=True)]
-        head_indexes: set[int] = set()
+        event_indexes: set[int] = set()
         try:
             with TransactWrite(connection=_connection()) as tx:
                 for write in writes:
                     write(tx)
-                # pynamodb sends condition checks, deletes, puts, then updates: each event and its head
-                # (two puts) sit after the caller's checks, deletes and puts, before the caller's updates.
-                for event, new_head, condition in built:
-                    head_indexes.add(_items_before_next_put(tx) + 1)
-                    tx.save(event, condition=AuditEvent.pk.does_not_exist())
-                    tx.save(new_head, condition=condition)
+                # pynamodb sends condition checks, deletes, puts, then updates: each event (a put) sits
+                # after the caller's checks, deletes and puts, before the caller's updates.
+                for event in built:
+                    event_indexes.add(_items_before_next_put(tx))
+                    tx.save(event, condition=AuditEvent.sk.does_not_exist())
         except TransactWriteError as exc:
-            if not head_indexes or not _cancelled_only_by_heads(exc, head_indexes):
+            if not event_indexes or not _cancelled_only_by_events(exc, event_indexes):
                 raise
             if attempt + 1 >= MAX_ATTEMPTS:
                 raise Conflict(f"The audit trail of {', '.join(chains)} is too busy; try again.") from exc
@@ -300,7 +327,7 @@ def audit_event_record(*, entry: AuditEntry, writes: Iterable[Write] = (),
             ceiling = min(RETRY_BACKOFF_MAX_SECONDS, RETRY_BACKOFF_SECONDS * 2**attempt)
             time.sleep(random.uniform(0, ceiling))  # noqa: S311 (jitter, not crypto)
             continue
-        return built[0][0]
+        return built[0]
     raise Conflict(f"The audit trail of {', '.join(chains)} is too busy; try again.")  # pragma: no cover
 
 

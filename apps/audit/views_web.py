@@ -11,7 +11,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
 from apps.audit.selectors import audit_timeline_list
-from apps.audit.verify import item_as_event
+from apps.audit.services import chain_key
+from apps.audit.verify import audit_chain_status, item_as_event
 from apps.core.errors import ValidationFailed
 from apps.core.roles import AUDITOR, user_roles
 
@@ -25,11 +26,13 @@ def _auditor_only(request: HttpRequest) -> None:
 
 def timeline_context(*, object_type: str, object_id: str, cursor: str | None = None,
                      newest_first: bool = False) -> dict[str, Any]:
-    """What ``audit/_timeline.html`` needs; the reviewer UI includes the same fragment."""
+    """What ``audit/_timeline.html`` needs (the page, and whether the chain it comes from verifies)."""
     page = audit_timeline_list(object_type=object_type, object_id=object_id, cursor=cursor, limit=PAGE,
                                newest_first=newest_first)
-    return {"object_type": object_type, "object_id": object_id, "events": [item_as_event(e) for e in page.events],
-            "next_cursor": page.next_cursor}
+    status = audit_chain_status(chain=chain_key(object_type, object_id))
+    events = [item_as_event(e) | {"flagged": e.seq in status.flagged} for e in page.events]
+    return {"object_type": object_type, "object_id": object_id, "events": events, "next_cursor": page.next_cursor,
+            "verification": status}
 
 
 @require_GET

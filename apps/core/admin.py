@@ -56,7 +56,7 @@ class _ActorFormMixin:
         if not exc.errors:
             form.add_error(None, exc.message)
         for name, problems in exc.errors.items():
-            form.add_error(name if name in form.fields else None, [f"{exc.message} {p}" for p in problems])
+            form.add_error(name if name in form.fields else None, [f"{exc.message.rstrip('.')}: {p}." for p in problems])
 
 
 class UserAddForm(_ActorFormMixin, AdminUserCreationForm):
@@ -105,6 +105,17 @@ class AuditedPasswordChangeForm(AdminPasswordChangeForm):
         return user_password_set(user=self.user, password=password, actor=actor)
 
 
+class RoleFilter(admin.SimpleListFilter):
+    title = "role"
+    parameter_name = "role"
+
+    def lookups(self, request: Any, model_admin: Any) -> list[tuple[str, str]]:
+        return [(name, name.replace("_", " ")) for name in ROLES]
+
+    def queryset(self, request: Any, queryset: QuerySet[User]) -> QuerySet[User]:
+        return queryset.filter(groups__name=self.value()) if self.value() else queryset
+
+
 admin.site.unregister(User)
 admin.site.unregister(Group)
 
@@ -126,7 +137,7 @@ class CddUserAdmin(UserAdmin):
     )
     readonly_fields = ("is_staff", "is_superuser", "last_login", "date_joined")
     list_display = ("username", "full_name", "email", "role_list", "is_active", "last_login")
-    list_filter = ("is_active", "groups__name")
+    list_filter = ("is_active", RoleFilter)
     filter_horizontal = ()
 
     @admin.display(description="name")

@@ -13,12 +13,29 @@ from dataclasses import dataclass
 from importlib import import_module
 from typing import Any
 
+from django.conf import settings
 from django.contrib import admin
-from django.http import HttpRequest, HttpResponse
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth import REDIRECT_FIELD_NAME
+from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.urls import URLPattern, path
+from django.urls import URLPattern, path, reverse
+from django.utils.decorators import method_decorator
+from django.views.decorators.cache import never_cache
 
 from apps.core.roles import user_roles
+
+
+def admin_roles() -> frozenset[str]:
+    """The roles that may sign in to the admin (``CDD_ADMIN_ROLES``), whatever a user's staff flag says.
+
+    Analysts (domain data) and platform admins (users, roles, keys); by default also senior reviewers, whose
+    four-eyes duties (publishing a risk model, releasing a held list version, confirming a manual rating) are
+    admin pages, and auditors, whose read-only evidence pages are. Plain reviewers work in the web service.
+    """
+    return frozenset(settings.CDD_ADMIN_ROLES)
 
 DOMAIN_APPS = ("customers", "screening", "documents", "reviews", "audit")
 
@@ -46,11 +63,58 @@ def admin_pages() -> list[AdminPage]:
     return pages
 
 
+class CddAdminAuthenticationForm(AdminAuthenticationForm):
+    """The admin's sign-in form: a right password of a reviewer or auditor still does not open it."""
+
+    def confirm_login_allowed(self, user: Any) -> None:
+        super().confirm_login_allowed(user)
+        if not admin_roles() & user_roles(user):
+            raise ValidationError(
+                "This admin is for %(roles)s. Reviewers work in the reviewer web app; ask a platform admin if you "
+                "need one of these roles.", code="not_admin_role",
+                params={"roles": ", ".join(sorted(admin_roles()))})
+
+
 class CddAdminSite(admin.AdminSite):
     site_header = "CDD platform administration"
     site_title = "CDD admin"
     index_title = "Compliance administration"
     index_template = "admin/cdd_index.html"
+    login_form = CddAdminAuthenticationForm
+
+    def has_permission(self, request: HttpRequest) -> bool:
+        user = request.user
+        return bool(user.is_active and user.is_staff and admin_roles() & user_roles(user))
+
+    @method_decorator(never_cache)
+    @login_not_required
+    def login(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        """Django's admin sign-in (same context and redirects) through the audited, lockout-aware view."""
+        from apps.core.signin import SignInView
+
+        redirect_url = SignInView().get_redirect_url(request) or reverse("admin:index", current_app=self.name)
+        if request.method == "GET" and self.has_permission(request):
+            return HttpResponseRedirect(redirect_url)
+        context = {
+            **self.each_context(request),
+            "title": "Log in",
+            "subtitle": None,
+            "app_path": request.get_full_path(),
+            "username": request.user.get_username(),
+            REDIRECT_FIELD_NAME: redirect_url,
+            **(extra_context or {}),
+        }
+        request.current_app = self.name
+        view = SignInView.as_view(extra_context=context, authentication_form=self.login_form,
+                                  template_name=self.login_template or "admin/login.html", surface="admin")
+        return view(request)  # type: ignore[return-value]  # a TemplateResponse or a redirect
+
+    def logout(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> TemplateResponse:
+        if request.method == "POST" and request.user.is_authenticated:
+            from apps.core.signin import signout_record
+
+            signout_record(request=request, user=request.user, surface="admin")
+        return super().logout(request, extra_context)
 
     def get_urls(self) -> list[Any]:
         extra: list[URLPattern] = []

@@ -25,6 +25,7 @@ class PingOutputSerializer(serializers.Serializer):
 
 class DiagnosticPingSendApi(APIView):
     """Queue a diagnostic task; poll it to see a worker execute it from SQS."""
+    integration_scope = "unrelated"
 
     required_roles = {PLATFORM_ADMIN}
     required_scopes = {"POST": "tasks:write"}
@@ -36,6 +37,7 @@ class DiagnosticPingSendApi(APIView):
 
 
 class DiagnosticPingDetailApi(APIView):
+    integration_scope = "unrelated"
     required_roles = {PLATFORM_ADMIN}
     required_scopes = {"GET": "tasks:write"}
 

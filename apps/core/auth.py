@@ -12,14 +12,75 @@ from __future__ import annotations
 
 import hmac
 from datetime import timedelta
-from typing import Any
+from typing import Any, NoReturn
 
+from django.contrib.auth import authenticate as django_authenticate
+from django.http import HttpRequest
 from django.utils import timezone
 from rest_framework import authentication, exceptions, permissions
 from rest_framework.request import Request
 
 from apps.core.models import KEY_PREFIX, ApiKey, key_hash
 from apps.core.roles import INTEGRATION, user_roles
+
+
+class ApiKeyLockedOut(exceptions.Throttled):
+    """429: this address failed too many API-key checks; ``Retry-After`` says when to try again."""
+
+    default_code = "locked_out"
+
+
+class ApiKeyBackend:
+    """Django authentication backend for API keys, so that axes counts (and locks out) failed keys.
+
+    ``authenticate(request, api_key=..., presented_prefix=...)``: the key's user, or None with the
+    reason on ``request.cdd_api_key_error``. Django then signals the failure, which axes records
+    against the request's address.
+    """
+
+    def authenticate(self, request: HttpRequest | None, api_key: str | None = None,
+                     presented_prefix: str | None = None, **kwargs: Any) -> Any:
+        if api_key is None or request is None:
+            return None
+        key, error = _api_key_check(api_key)
+        request.cdd_api_key = key  # type: ignore[attr-defined]
+        request.cdd_api_key_error = error  # type: ignore[attr-defined]
+        return key.user if key is not None and error is None else None
+
+    def get_user(self, user_id: int) -> None:
+        return None  # never a session's backend
+
+
+def _api_key_check(raw: str) -> tuple[ApiKey | None, str | None]:
+    parts = raw.split("_", 2)
+    if len(parts) != 3 or parts[0] != KEY_PREFIX:
+        return None, "The API key is malformed; expected cdd_<prefix>_<secret>."
+    key = ApiKey.objects.select_related("user").filter(prefix=parts[1]).first()
+    if key is None:
+        return None, "The API key is not valid."
+    if not hmac.compare_digest(key.hashed_secret, key_hash(raw)):
+        return key, "The API key is not valid."
+    if key.revoked_at is not None:
+        return key, "The API key has been revoked; ask a platform admin for a new one."
+    if not key.is_active:
+        return key, "The API key has expired; ask a platform admin for a new one."
+    if not key.user.is_active:
+        return key, "The API key's account is disabled."
+    return key, None
+
+
+def _attempt_request(request: Request) -> HttpRequest:
+    """A bare copy of the request for the sign-in checks: its address, path and agent, never its body."""
+    attempt = HttpRequest()
+    attempt.method = request.method
+    attempt.path = attempt.path_info = request._request.path
+    attempt.META = {name: request.META[name] for name in _ATTEMPT_META if name in request.META}
+    attempt.META["PATH_INFO"] = attempt.path_info
+    return attempt
+
+
+_ATTEMPT_META = ("REMOTE_ADDR", "HTTP_X_FORWARDED_FOR", "HTTP_USER_AGENT", "HTTP_ACCEPT", "SERVER_NAME",
+                 "SERVER_PORT")
 
 
 class ApiKeyAuthentication(authentication.BaseAuthentication):
@@ -34,22 +95,36 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
             raw = request.headers["X-Api-Key"].strip()
         if not raw:
             return None
+        from apps.core import signin
+
         parts = raw.split("_", 2)
-        if len(parts) != 3 or parts[0] != KEY_PREFIX:
-            raise exceptions.AuthenticationFailed("The API key is malformed; expected cdd_<prefix>_<secret>.")
-        key = ApiKey.objects.select_related("user").filter(prefix=parts[1]).first()
-        if key is None or not hmac.compare_digest(key.hashed_secret, key_hash(raw)):
-            raise exceptions.AuthenticationFailed("The API key is not valid.")
-        if key.revoked_at is not None:
-            raise exceptions.AuthenticationFailed("The API key has been revoked; ask a platform admin for a new one.")
-        if not key.is_active:
-            raise exceptions.AuthenticationFailed("The API key has expired; ask a platform admin for a new one.")
-        if not key.user.is_active:
-            raise exceptions.AuthenticationFailed("The API key's account is disabled.")
+        prefix = parts[1][:16] if len(parts) == 3 and parts[0] == KEY_PREFIX else None
+        attempt = _attempt_request(request)
+        user = django_authenticate(attempt, api_key=raw, presented_prefix=prefix)
+        key: ApiKey | None = getattr(attempt, "cdd_api_key", None)
+        if signin.refused_while_locked_out(attempt):
+            self._locked_out(attempt, prefix)
+        if user is None:
+            error = getattr(attempt, "cdd_api_key_error", None) or "The API key is not valid."
+            signin.api_key_failure_record(request=attempt, prefix=prefix, key_exists=key is not None, reason=error)
+            if signin.newly_locked_out(attempt):
+                signin.signin_lockout_record(request=attempt, username=None, surface="api")
+                self._locked_out(attempt, prefix)
+            raise exceptions.AuthenticationFailed(error)
+        assert key is not None
         now = timezone.now()
         if key.last_used_at is None or now - key.last_used_at > timedelta(minutes=5):
             ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
-        return key.user, key
+        return user, key
+
+    def _locked_out(self, attempt: HttpRequest, prefix: str | None) -> NoReturn:
+        from apps.core import signin
+
+        signin.logger.warning("API key refused: the address is locked out", extra={"prefix": prefix})
+        until = signin.lockout_until(attempt, {signin.API_KEY_CREDENTIAL: prefix})
+        wait = max(1, int((until - timezone.now()).total_seconds()))
+        raise ApiKeyLockedOut(wait=wait, detail=signin.lockout_message(until) + (
+            " Check that the client sends a current key; a platform admin can unlock the address sooner."))
 
     def authenticate_header(self, request: Request) -> str:
         return self.keyword

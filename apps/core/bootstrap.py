@@ -1,4 +1,4 @@
-"""The AWS resources of the local stack and of test runs: buckets, KMS key, queues.
+"""The AWS resources of the local stack and of test runs: buckets, KMS keys, queues.
 
 In AWS these come from Terraform (deploy/terraform); this module creates the same
 shapes on moto so the code paths are the same.
@@ -22,6 +22,21 @@ def kms_key_ensure() -> str:
         if entry["AliasName"] == alias and entry.get("TargetKeyId"):
             return str(entry["TargetKeyId"])
     key_id = kms.create_key(Description="CDD local data key")["KeyMetadata"]["KeyId"]
+    kms.create_alias(AliasName=alias, TargetKeyId=key_id)
+    return str(key_id)
+
+
+def audit_mac_key_ensure() -> str:
+    """The HMAC key that MACs audit events (Terraform's ``aws_kms_key.audit_mac`` in AWS)."""
+    kms = aws.client("kms")
+    alias = settings.CDD_AUDIT_MAC_KEY_ID
+    if not alias.startswith("alias/"):
+        return alias
+    for entry in kms.list_aliases()["Aliases"]:
+        if entry["AliasName"] == alias and entry.get("TargetKeyId"):
+            return str(entry["TargetKeyId"])
+    key_id = kms.create_key(Description="CDD local audit MAC key", KeySpec="HMAC_256",
+                            KeyUsage="GENERATE_VERIFY_MAC")["KeyMetadata"]["KeyId"]
     kms.create_alias(AliasName=alias, TargetKeyId=key_id)
     return str(key_id)
 
@@ -82,6 +97,7 @@ def queues_ensure() -> list[str]:
 def aws_resources_ensure() -> dict[str, object]:
     """Create what is missing; safe to run on every start."""
     key_id = kms_key_ensure()
+    audit_mac_key_ensure()
     for bucket in aws.bucket_names():
         bucket_ensure(bucket, object_lock=bucket == settings.CDD_AUDIT_BUCKET)
     queues = queues_ensure()

@@ -1,4 +1,4 @@
-"""Structured JSON log lines for CloudWatch, each carrying the request id."""
+"""Structured JSON log lines for CloudWatch, each carrying the request id (and the client's, when it sent one)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,11 @@ _STANDARD = set(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime",
 
 class RequestIdFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
+        ctx = context_get()
         if not getattr(record, "request_id", None):
-            record.request_id = context_get().request_id
+            record.request_id = ctx.request_id
+        if ctx.client_request_id and not getattr(record, "client_request_id", None):
+            record.client_request_id = ctx.client_request_id
         return True
 
 

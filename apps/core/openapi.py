@@ -28,6 +28,8 @@ ERROR_RESPONSES = {
     400: error("Invalid input; `errors` names each field and its problem."),
     401: error("Missing, invalid, expired or revoked credentials."),
     403: error("The role or API key scope does not allow this."),
+    429: error("Too many failed API-key attempts from this address (code `locked_out`); `Retry-After` says when "
+               "to try again."),
 }
 
 

@@ -50,6 +50,8 @@ SCOPES: dict[str, str] = {
     "documents:write": "Upload documents and change their status.",
     "cases:read": "Read cases and their decisions.",
     "tasks:write": "Send diagnostic tasks to the workers.",
+    "integrations:all": "See and change the customers of every integration, not only this integration's own "
+                        "(a core banking system); without it a key reaches only the customers its integration created.",
 }
 
 

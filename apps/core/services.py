@@ -24,10 +24,21 @@ from apps.audit.actors import Actor
 from apps.audit.services import AuditEntry, audit_event_record
 from apps.core.errors import Forbidden, NotFound, ValidationFailed
 from apps.core.models import ApiKey
-from apps.core.roles import ANALYST, INTEGRATION, PLATFORM_ADMIN, ROLE_CONFLICTS, ROLE_NEEDS, ROLES, SCOPES
+from apps.core.roles import (
+    ANALYST,
+    INTEGRATION,
+    PLATFORM_ADMIN,
+    ROLE_CONFLICTS,
+    ROLE_NEEDS,
+    ROLES,
+    SCOPES,
+    SENIOR_REVIEWER,
+)
 
-# Roles whose holders sign in to the admin service (analysts' domain pages, platform admins' identity pages).
-ADMIN_ROLES = frozenset({ANALYST, PLATFORM_ADMIN})
+# Roles whose holders sign in to the admin service: analysts (domain pages), senior reviewers (their
+# four-eyes tools there: risk model publication, held list versions, re-screening), platform admins
+# (users, API keys). Reviewers and auditors work in the web UI.
+ADMIN_ROLES = frozenset({ANALYST, SENIOR_REVIEWER, PLATFORM_ADMIN})
 
 
 # What platform admins may do in the admin: manage accounts and API keys (through the audited pages above).
@@ -92,7 +103,9 @@ def _identity(user: AbstractUser) -> dict[str, object]:
 
 
 def _staff_for(roles: Iterable[str], superuser: bool = False) -> bool:
-    return superuser or bool(set(roles) & ADMIN_ROLES)
+    from django.conf import settings
+
+    return superuser or bool(set(roles) & set(getattr(settings, "CDD_ADMIN_ROLES", ADMIN_ROLES)))
 
 
 def user_create(*, username: str, password: str | None, roles: Iterable[str], actor: Actor,
@@ -202,6 +215,7 @@ def user_password_set(*, user: AbstractUser, password: str | None, actor: Actor)
 
 def api_key_create(*, name: str, user: AbstractUser, scopes: Iterable[str], actor: Actor) -> tuple[ApiKey, str]:
     """Issue a key for an integration user; the full key is returned once and stored only hashed."""
+    _admin_check(actor)
     scopes = sorted(set(scopes))
     unknown = [s for s in scopes if s not in SCOPES]
     if unknown:
@@ -223,6 +237,7 @@ def api_key_create(*, name: str, user: AbstractUser, scopes: Iterable[str], acto
 
 def api_key_revoke(*, prefix: str, actor: Actor, reason: str) -> ApiKey:
     """Revoke a key at once; requests with it then get 401."""
+    _admin_check(actor)
     key = ApiKey.objects.filter(prefix=prefix).first()
     if key is None:
         raise NotFound(f"No API key with prefix {prefix}.")

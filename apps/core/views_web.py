@@ -3,22 +3,25 @@
 from __future__ import annotations
 
 from django.contrib.auth import logout
-from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from apps.core.roles import ROLES, user_roles
+from apps.core.signin import SignInView, signout_record
 
 
-class LoginView(auth_views.LoginView):
+class LoginView(SignInView):
     template_name = "registration/login.html"
     redirect_authenticated_user = True
+    surface = "web"
 
 
 @require_POST
 def logout_view(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        signout_record(request=request, user=request.user, surface="web")
     logout(request)
     return redirect("login")
 

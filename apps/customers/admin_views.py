@@ -93,7 +93,7 @@ def customer_view(request: HttpRequest, customer_id: str, *, site: Any) -> HttpR
         from apps.documents.selectors import document_checklist
 
         sections.append({"title": "Document checklist", "headers": ["Requirement", "State", "Satisfied"],
-                         "rows": [[item.label, item.state, "yes" if item.satisfied else "no"]
+                         "rows": [[item.label, item.state_label, "yes" if item.satisfied else "no"]
                                   for item in document_checklist(customer_id=customer_id)]})
     except DomainError:
         pass

@@ -23,13 +23,15 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.audit.actors import Actor
-from apps.core.errors import Conflict, PreconditionRequired, ValidationFailed
+from apps.core.errors import Conflict, Forbidden, PreconditionRequired, ValidationFailed
 from apps.core.fields import StrictFloatField
+from apps.core.integrations import integration_confined
 from apps.core.models import ApiKey
 from apps.core.openapi import ERROR_RESPONSES, error
 from apps.core.parsers import JSONParser
 from apps.core.roles import ANALYST, AUDITOR, REVIEWER, SENIOR_REVIEWER
 from apps.customers import selectors, services
+from apps.customers.access import CustomerOwned
 from apps.customers.countries import COUNTRIES
 from apps.customers.errors import IdempotencyKeyClaimed
 from apps.customers.idempotency import (
@@ -415,6 +417,7 @@ def _customer_render(customer_id: str) -> dict[str, Any]:
 
 class CustomerCollectionApi(MethodRolesApi):
     """GET: list customers by one of the indexed filters. POST: create a customer."""
+    integration_scope = "filtered"
 
     roles_by_method = {"GET": READERS, "POST": WRITERS}
     required_scopes = {"GET": "customers:read", "POST": "customers:write"}
@@ -432,6 +435,13 @@ class CustomerCollectionApi(MethodRolesApi):
         query.is_valid(raise_exception=True)
         args = dict(query.validated_data)
         limit, cursor = args.pop("limit"), args.pop("cursor", None)
+        confined = integration_confined(request)
+        if confined is not None:
+            if args.get("integration", confined) != confined:
+                raise Forbidden("This API key reaches only its own integration's customers.", errors={
+                    "integration": [f"leave it out or give '{confined}'; looking up another integration's "
+                                    "references needs the scope integrations:all"]})
+            args["owner"] = confined
         if args.get("external_reference") and not args.get("integration"):
             args["integration"] = _integration(request)
         page = selectors.customer_list(filters=selectors.CustomerFilters(**args), limit=limit, cursor=cursor)
@@ -458,7 +468,7 @@ class CustomerCollectionApi(MethodRolesApi):
                                 location=lambda body: f"/api/v1/customers/{body['customer_id']}")
 
 
-class CustomerDetailApi(MethodRolesApi):
+class CustomerDetailApi(CustomerOwned, MethodRolesApi):
     """GET: one customer record (not audited; see the profile). PATCH: change it (If-Match)."""
 
     roles_by_method = {"GET": READERS, "PATCH": WRITERS}
@@ -497,7 +507,7 @@ def _party_body(party: Any) -> dict[str, Any]:
     return dict(PartyOutputSerializer(data).data)
 
 
-class CustomerProfileApi(APIView):
+class CustomerProfileApi(CustomerOwned, APIView):
     """The full profile: the customer and all its related parties. Each read is recorded (customer.viewed)."""
 
     required_roles = READERS
@@ -562,7 +572,7 @@ class RelatedPartyUpdateInputSerializer(RelatedPartyAddInputSerializer):
     name = serializers.CharField(max_length=300, required=False)
 
 
-class RelatedPartyCollectionApi(MethodRolesApi):
+class RelatedPartyCollectionApi(CustomerOwned, MethodRolesApi):
     """GET: the related parties of a customer. POST: add one (legal entity customers only)."""
 
     roles_by_method = {"GET": READERS, "POST": WRITERS}
@@ -603,7 +613,7 @@ class RelatedPartyCollectionApi(MethodRolesApi):
         )
 
 
-class RelatedPartyDetailApi(MethodRolesApi):
+class RelatedPartyDetailApi(CustomerOwned, MethodRolesApi):
     """GET one related party; PATCH or DELETE it with If-Match."""
 
     roles_by_method = {"GET": READERS, "PATCH": WRITERS, "DELETE": WRITERS}
@@ -706,7 +716,7 @@ class OwnershipOutputSerializer(serializers.Serializer):
     layers = serializers.IntegerField(help_text="The longest chain of holdings from the customer to a holder.")
 
 
-class CustomerOwnershipApi(APIView):
+class CustomerOwnershipApi(CustomerOwned, APIView):
     """The ownership tree of a customer, owners with their paths, beneficial owners, cycles and what is unidentified."""
 
     required_roles = READERS

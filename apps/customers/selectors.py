@@ -84,6 +84,7 @@ class CustomerFilters:
     name_prefix: str | None = None
     external_reference: str | None = None
     integration: str | None = None
+    owner: str | None = None  # only the customers this integration created (a confined API key)
 
 
 def _cursor_load(cursor: str | None, index: str) -> dict[str, Any] | None:
@@ -131,6 +132,8 @@ def customer_list(*, filters: CustomerFilters, limit: int = 50, cursor: str | No
         others["next_review"] = Customer.next_review_date < filters.next_review_before.isoformat()
     if name_norm:
         others["name"] = Customer.name_norm.startswith(name_norm)
+    if filters.owner is not None:
+        others["owner"] = Customer.integration == filters.owner
 
     if filters.external_reference:
         customer = customer_get_by_external_reference(
@@ -186,6 +189,8 @@ def _python_matches(customer: Customer, filters: CustomerFilters, name_norm: str
     if filters.next_review_before and not (
         customer.next_review_date and customer.next_review_date < filters.next_review_before.isoformat()
     ):
+        return False
+    if filters.owner is not None and customer.integration != filters.owner:
         return False
     return not (name_norm and not customer.name_norm.startswith(name_norm))
 

@@ -24,6 +24,7 @@ from apps.core.errors import PayloadTooLarge
 from apps.core.fields import StrictIntegerField
 from apps.core.openapi import ERROR_RESPONSES, error
 from apps.core.roles import ANALYST, REVIEWER, SENIOR_REVIEWER
+from apps.customers.access import CustomerOwned
 from apps.documents import selectors, services
 from apps.documents.models import CDD_LEVELS, CUSTOMER_TYPES, DOCUMENT_TYPES, STATUSES, Document
 
@@ -33,12 +34,14 @@ TAGS = ["documents"]
 MULTIPART_OVERHEAD = 64 * 1024  # room for the form's other fields and boundaries
 
 NOT_FOUND = {404: error("No such customer or document.")}
-CONFLICT = {409: error("The document is not in a status that allows this, or it changed meanwhile.")}
+CONFLICT = {409: error("The document is not in a status that allows this, or it changed meanwhile; "
+                       "scan_pending: its file awaits the malware scan; malware_found: the scanner found malware.")}
 FILE_ERRORS = {
     413: error("The file is larger than the limit (code too_large)."),
     415: error("The file's content is not an accepted type: executable, archive or unknown (code names which)."),
-    422: error("The file failed a check: checksum_mismatch, size_mismatch, polyglot, pdf_encrypted, "
-               "pdf_active_content, pdf_damaged, malware, empty_file, upload_missing."),
+    422: error("The file failed a check: checksum_mismatch, size_mismatch, polyglot, trailing_data, pdf_encrypted, "
+               "pdf_active_content, pdf_damaged, pdf_too_complex, image_damaged, malware, empty_file, "
+               "upload_missing."),
     503: error("The malware scanner is configured but did not answer; nothing was stored."),
 }
 
@@ -70,6 +73,10 @@ class DocumentOutputSerializer(serializers.Serializer):
     content_type = serializers.CharField(allow_null=True)
     filename = serializers.CharField(allow_null=True)
     scan = serializers.DictField(allow_null=True)
+    scan_label = serializers.SerializerMethodField(
+        help_text="In words: awaiting malware scan, refused: malware found, not scanned for malware; null when clean.")
+    links = serializers.ListField(child=serializers.CharField(), allow_null=True,
+                                  help_text="Web links (http, https, mailto) the PDF holds; other links are refused.")
     uploaded_by = serializers.CharField(allow_null=True)
     uploaded_at = serializers.DateTimeField(allow_null=True)
     verified_by = serializers.CharField(allow_null=True)
@@ -82,6 +89,9 @@ class DocumentOutputSerializer(serializers.Serializer):
 
     def get_number_masked(self, document: Document) -> str | None:
         return mask_value(document.number) if document.number else None
+
+    def get_scan_label(self, document: Document) -> str | None:
+        return selectors.document_scan_label(document)
 
 
 def _actor(request: Request) -> Actor:
@@ -116,7 +126,7 @@ def _meta(data: dict[str, Any]) -> services.DocumentMeta | None:
     )
 
 
-class DocumentListApi(APIView):
+class DocumentListApi(CustomerOwned, APIView):
     """A customer's documents (numbers masked)."""
 
     required_roles = READERS
@@ -134,7 +144,7 @@ class DocumentListApi(APIView):
         return Response(DocumentOutputSerializer(documents, many=True).data)
 
 
-class DocumentDetailApi(APIView):
+class DocumentDetailApi(CustomerOwned, APIView):
     required_roles = READERS
     required_scopes = {"GET": "documents:read"}
 
@@ -144,7 +154,7 @@ class DocumentDetailApi(APIView):
             selectors.document_get(customer_id=customer_id, document_id=document_id)).data)
 
 
-class DocumentUploadApi(APIView):
+class DocumentUploadApi(CustomerOwned, APIView):
     """Upload a file (multipart) as a new document, or as the new file of ``document_id``; checked before storing."""
 
     required_roles = WRITERS
@@ -175,7 +185,7 @@ class DocumentUploadApi(APIView):
         return Response(DocumentOutputSerializer(document).data, status=201)
 
 
-class DocumentUploadStartApi(APIView):
+class DocumentUploadStartApi(CustomerOwned, APIView):
     """Start a presigned upload for a large file: POST it to ``url`` with ``fields``, then complete it."""
 
     required_roles = WRITERS
@@ -211,7 +221,7 @@ class DocumentUploadStartApi(APIView):
         return Response(self.OutputSerializer(body).data, status=201)
 
 
-class DocumentUploadCompleteApi(APIView):
+class DocumentUploadCompleteApi(CustomerOwned, APIView):
     """Check what arrived at the presigned URL (size, SHA-256, type, content); only then is the document received."""
 
     required_roles = WRITERS
@@ -290,15 +300,17 @@ class LinkOutputSerializer(serializers.Serializer):
     expires_at = serializers.DateTimeField()
 
 
-class DocumentDownloadLinkApi(APIView):
+class DocumentDownloadLinkApi(CustomerOwned, APIView):
     """A presigned download URL living minutes; the download is recorded in the audit trail."""
 
     required_roles = READERS
     required_scopes = {"POST": "documents:read"}
 
     @extend_schema(request=None, responses={200: LinkOutputSerializer, **ERROR_RESPONSES, **NOT_FOUND,
-                                            409: error("The document has no file yet (no_file), or its stored file is missing "
-                                                       "(file_missing; nothing is audited as downloaded).")},
+                                            409: error("The document has no file yet (no_file), its file awaits the "
+                                                       "malware scan (scan_pending) or holds malware (malware_found), "
+                                                       "or its stored file is missing (file_missing; nothing is "
+                                                       "audited as downloaded).")},
                    tags=TAGS)
     def post(self, request: Request, customer_id: str, document_id: str) -> Response:
         url, expires_at = services.document_download_link(customer_id=customer_id, document_id=document_id,
@@ -316,7 +328,7 @@ class ChecklistItemOutputSerializer(serializers.Serializer):
     document_ids = serializers.ListField(child=serializers.CharField())
 
 
-class DocumentChecklistApi(APIView):
+class DocumentChecklistApi(CustomerOwned, APIView):
     """The documents this customer needs (by type, CDD level, jurisdiction) against what is verified."""
 
     required_roles = READERS
@@ -348,7 +360,7 @@ class DocumentRequestOutputSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
-class DocumentRequestListApi(APIView):
+class DocumentRequestListApi(CustomerOwned, APIView):
     required_roles = READERS
     required_scopes = {"GET": "documents:read"}
 
@@ -382,7 +394,7 @@ class DocumentRequestCreateApi(APIView):
         return Response(DocumentRequestOutputSerializer(created).data, status=201)
 
 
-class DocumentRequestLetterLinkApi(APIView):
+class DocumentRequestLetterLinkApi(CustomerOwned, APIView):
     """A presigned link to the request's letter as PDF (audited)."""
 
     required_roles = READERS
@@ -414,6 +426,7 @@ class RequirementOutputSerializer(serializers.Serializer):
 
 class RequirementListApi(APIView):
     """The requirements matrix (filter by customer type and CDD level)."""
+    integration_scope = "unrelated"
 
     required_roles = READERS
     required_scopes = {"GET": "documents:read"}

@@ -62,12 +62,14 @@ from apps.core.dynamo import CddModel, TableMeta
 EXPIRY_BUCKETS = 4
 
 REQUESTED = "requested"
+PENDING_SCAN = "pending_scan"  # stored, awaiting the malware scanner's result: not evidence, not downloadable
 RECEIVED = "received"
 VERIFIED = "verified"
 REJECTED = "rejected"
 EXPIRED = "expired"
 WAIVED = "waived"
-STATUSES = (REQUESTED, RECEIVED, VERIFIED, REJECTED, EXPIRED, WAIVED)
+INFECTED = "infected"  # the scanner found malware: kept (unreadable) for investigation, never downloadable
+STATUSES = (REQUESTED, PENDING_SCAN, RECEIVED, VERIFIED, REJECTED, EXPIRED, WAIVED, INFECTED)
 
 INDIVIDUAL = "individual"
 LEGAL_ENTITY = "legal_entity"
@@ -145,7 +147,8 @@ class Document(CddModel):
     size = NumberAttribute(null=True)
     content_type = UnicodeAttribute(null=True)  # detected from the bytes, never taken from the client
     filename = UnicodeAttribute(null=True)  # as the uploader named it (display only)
-    scan = JSONAttribute(null=True)  # {"engine", "verdict": clean|no-scan, "signature"}
+    scan = JSONAttribute(null=True)  # {"engine", "verdict": clean|infected|no-scan|pending|failed, "signature"}
+    links = JSONAttribute(null=True)  # web links (http/https/mailto URI actions) a PDF holds, for the reviewer
     upload_id = UnicodeAttribute(null=True)  # the presigned upload that produced the current file
     uploaded_by = UnicodeAttribute(null=True)  # actor key
     uploaded_at = UTCDateTimeAttribute(null=True)

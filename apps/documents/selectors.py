@@ -12,6 +12,8 @@ from apps.documents.models import (
     CDD_LEVELS,
     CUSTOMER_TYPES,
     EXPIRED,
+    INFECTED,
+    PENDING_SCAN,
     RECEIVED,
     REJECTED,
     REQUESTED,
@@ -79,7 +81,21 @@ def requirements_applicable(*, customer: CustomerSummary) -> list[DocumentRequir
 
 
 # What a document in each status means for the requirement it could satisfy, best first.
-_STATE_RANK = {VERIFIED: 0, WAIVED: 1, RECEIVED: 2, REQUESTED: 3, REJECTED: 4, EXPIRED: 5}
+_STATE_RANK = {VERIFIED: 0, WAIVED: 1, RECEIVED: 2, PENDING_SCAN: 3, REQUESTED: 4, REJECTED: 5, EXPIRED: 6,
+               INFECTED: 7}
+# What each state means, in the words the case page and the admin show.
+STATE_LABELS = {PENDING_SCAN: "awaiting malware scan", INFECTED: "refused: malware found"}
+
+
+def document_scan_label(document: Document) -> str | None:
+    """A plain phrase for the file's malware scan: None when it was scanned clean (or there is no file)."""
+    if document.status == INFECTED or (document.scan or {}).get("verdict") == "infected":
+        return "refused: malware found"
+    if document.status == PENDING_SCAN:
+        return "awaiting malware scan"
+    if document.s3_key and (document.scan or {}).get("verdict") in (None, "no-scan"):
+        return "not scanned for malware"
+    return None
 
 
 @dataclass(frozen=True)
@@ -91,6 +107,12 @@ class ChecklistItem:
     state: str  # verified | waived | received | requested | rejected | expired | missing
     satisfied: bool
     document_ids: list[str] = field(default_factory=list)
+    unscanned: bool = False  # a document in this state was stored without a malware scan
+
+    @property
+    def state_label(self) -> str:
+        label = STATE_LABELS.get(self.state, self.state)
+        return f"{label} (not scanned for malware)" if self.unscanned else label
 
 
 def document_checklist(*, customer_id: str, today: date | None = None) -> list[ChecklistItem]:
@@ -113,5 +135,7 @@ def document_checklist(*, customer_id: str, today: date | None = None) -> list[C
             code=rule.code, label=rule.label, any_of=list(rule.any_of or []), jurisdiction=rule.jurisdiction,
             state=state, satisfied=state in (VERIFIED, WAIVED),
             document_ids=[d.document_id for d in ranked if state_of(d) == state],
+            unscanned=any(document_scan_label(d) == "not scanned for malware" for d in ranked
+                          if state_of(d) == state),
         ))
     return items

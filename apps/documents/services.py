@@ -25,10 +25,12 @@ from ulid import ULID
 from apps.audit.actors import Actor
 from apps.audit.services import AuditEntry, audit_event_record, audit_read_record
 from apps.core.dynamo import cancellation_codes, utcnow
+from apps.core.dynamo_models import OutboxItem
 from apps.core.errors import (
     Conflict,
     DomainError,
     Forbidden,
+    FourEyesViolation,
     NotFound,
     PayloadTooLarge,
     PreconditionFailed,
@@ -36,7 +38,7 @@ from apps.core.errors import (
     UnsupportedMedia,
     ValidationFailed,
 )
-from apps.core.outbox import outbox_put, outbox_send
+from apps.core.outbox import outbox_done_write, outbox_item_new, outbox_put, outbox_send
 from apps.documents import checks, storage
 from apps.documents.customers_port import (
     CustomerSummary,
@@ -51,6 +53,8 @@ from apps.documents.models import (
     DOCUMENT_TYPES,
     EXPIRED,
     EXPIRY_BUCKETS,
+    INFECTED,
+    PENDING_SCAN,
     RECEIVED,
     REJECTED,
     REQUESTED,
@@ -63,7 +67,16 @@ from apps.documents.models import (
     FileVersion,
     expiry_bucket_for,
 )
-from apps.documents.scanning import INFECTED, ScannerUnavailable, ScanVerdict, scanner_get
+from apps.documents.scanning import (
+    CLEAN,
+    FAILED,
+    PENDING,
+    ScannerUnavailable,
+    ScanVerdict,
+    scanner_for,
+    scanner_get,
+)
+from apps.documents.scanning import INFECTED as VERDICT_INFECTED
 
 logger = logging.getLogger(__name__)
 
@@ -77,6 +90,17 @@ class DocumentRejected(DomainError):
 
     status = 422
     code = "document_rejected"
+
+
+class DocumentQuarantined(DomainError):
+    """The document's file awaits its malware scan (``scan_pending``) or the scanner found malware (``malware_found``)."""
+
+    status = 409
+    code = "scan_pending"
+
+
+class ScanNotFinished(Exception):
+    """The asynchronous scanner has not reported on a file yet: the outbox item is retried."""
 
 
 class FileMissing(DomainError):
@@ -147,8 +171,21 @@ def document_audit_view(document: Document) -> dict[str, Any]:
         "number": document.number, "issue_date": document.issue_date, "expiry_date": document.expiry_date,
         "status": document.status, "status_reason": document.status_reason, "sha256": document.sha256,
         "size": document.size, "content_type": document.content_type, "s3_version_id": document.s3_version_id,
-        "scan": document.scan, "verified_by": document.verified_by,
+        "scan": document.scan, "links": document.links, "verified_by": document.verified_by,
     }
+
+
+def document_quarantine_check(document: Document) -> None:
+    """Refuse to hand out or rely on a file that is not scanned clean yet, or that holds malware."""
+    if document.status == INFECTED or (document.scan or {}).get("verdict") == VERDICT_INFECTED:
+        reason = (f"Document {document.document_id} was refused: the malware scanner found malware in its file "
+                  "(it cannot be downloaded or used as evidence); ask the customer for a clean copy.")
+        raise DocumentQuarantined(reason, errors={"status": ["refused: malware found"]}, code="malware_found")
+    if document.status == PENDING_SCAN:
+        reason = (f"Document {document.document_id} is awaiting its malware scan; it can be opened once the "
+                  "scanner reports it clean (usually within minutes).")
+        raise DocumentQuarantined(reason, errors={"status": ["The file is awaiting its malware scan."]},
+                                  code="scan_pending")
 
 
 def _expiry_index_set(document: Document) -> None:
@@ -201,7 +238,7 @@ def file_accept(*, stream: IO[bytes], max_bytes: int, declared_size: int | None 
         raise ServiceUnavailable(f"{exc} The file was not accepted; try again later.") from exc
     finally:
         stream.seek(0)
-    if verdict.verdict == INFECTED:
+    if verdict.verdict == VERDICT_INFECTED:
         reason = f"The malware scanner found {verdict.signature}; the file was not stored."
         raise DocumentRejected(reason, errors={"file": [reason]}, code="malware")
     return facts, verdict
@@ -234,7 +271,8 @@ def _file_commit(*, customer_id: str, document_id: str, existing: Document | Non
         document.number = meta.number
         document.issue_date = meta.issue_date.isoformat() if meta.issue_date else None
         document.expiry_date = meta.expiry_date.isoformat() if meta.expiry_date else None
-    document.status = RECEIVED
+    pending = verdict.verdict == PENDING
+    document.status = PENDING_SCAN if pending else RECEIVED
     document.status_reason = None
     document.s3_key = key
     document.s3_version_id = version_id
@@ -243,6 +281,7 @@ def _file_commit(*, customer_id: str, document_id: str, existing: Document | Non
     document.content_type = facts.content_type
     document.filename = filename
     document.scan = verdict.as_dict()
+    document.links = list(facts.links) or None
     document.upload_id = upload_id
     document.uploaded_by = actor.key
     document.uploaded_at = now
@@ -250,13 +289,18 @@ def _file_commit(*, customer_id: str, document_id: str, existing: Document | Non
     document.verified_at = None
     document.updated_at = now
     _expiry_index_set(document)
+    followups = [outbox_item_new(topic="documents.scan_result", group_key=customer_id, payload={
+        "customer_id": customer_id, "document_id": document_id, "s3_key": key, "s3_version_id": version_id,
+        "engine": verdict.engine})] if pending else []
     _commit(
         entry=AuditEntry(actor=actor, action=action, object_type="document", object_id=document_id,
                          before=before, after=document_audit_view(document),
-                         data={"customer_id": customer_id, "filename": filename, "upload_id": upload_id}),
-        writes=[lambda tx: tx.save(document)],
+                         data={"customer_id": customer_id, "filename": filename, "upload_id": upload_id,
+                               "followups": [f.outbox_id for f in followups]}),
+        writes=[lambda tx: tx.save(document), *(outbox_put(f) for f in followups)],
         what=f"Document {document_id}",
     )
+    outbox_send(followups)
     return document
 
 
@@ -274,6 +318,8 @@ def document_upload(*, customer_id: str, file: IO[bytes], filename: str | None, 
     key = storage.document_key(customer_id=customer_id, document_id=document_id)
     version_id = storage.object_put(key=key, body=file, content_type=facts.content_type, sha256=facts.sha256)
     try:
+        if verdict.verdict == PENDING:
+            scanner_for(verdict.engine).submit(key=key, version_id=version_id)
         return _file_commit(customer_id=customer_id, document_id=document_id, existing=existing, meta=meta,
                             facts=facts, verdict=verdict, key=key, version_id=version_id, filename=filename,
                             upload_id=None, actor=actor)
@@ -387,6 +433,8 @@ def document_upload_complete(*, customer_id: str, upload_id: str, actor: Actor) 
         version_id = storage.object_copy(source_key=incoming, key=key, content_type=facts.content_type,
                                          sha256=facts.sha256)
         try:
+            if verdict.verdict == PENDING:
+                scanner_for(verdict.engine).submit(key=key, version_id=version_id)
             document = _file_commit(customer_id=customer_id, document_id=document_id, existing=existing, meta=meta,
                                     facts=facts, verdict=verdict, key=key, version_id=version_id,
                                     filename=ticket["f"], upload_id=ticket["n"], actor=actor)
@@ -415,6 +463,78 @@ def documents_incoming_sweep(*, older_than: timedelta | None = None) -> int:
     stale = {entry["Key"] for entry in storage.object_versions_list(prefix=storage.INCOMING_PREFIX)
              if entry["LastModified"] < cutoff}
     return sum(storage.object_versions_purge(key=key) for key in stale)
+
+
+# --- malware scan results --------------------------------------------------------------------------
+
+SCAN_ACTOR = "documents.scan"
+
+
+def document_scan_record(*, customer_id: str, document_id: str, s3_version_id: str | None, verdict: ScanVerdict,
+                         item: OutboxItem | None = None) -> Document | None:
+    """Record the scanner's verdict on a pending file: clean -> received, malware -> infected, failed -> rejected.
+
+    Only the file the scan was for moves on (a replacement uploaded meanwhile waits for its own);
+    the outbox item, when given, is marked done in the same transaction. None when nothing was due.
+    """
+    document = _document_get(customer_id=customer_id, document_id=document_id)
+    if document.status != PENDING_SCAN or document.s3_version_id != s3_version_id:
+        return None
+    before = document_audit_view(document)
+    if verdict.verdict == CLEAN:
+        document.status, document.status_reason, action = RECEIVED, None, "document.scan_clean"
+    elif verdict.verdict == VERDICT_INFECTED:
+        document.status, action = INFECTED, "document.scan_infected"
+        document.status_reason = (f"Refused: the malware scanner ({verdict.engine}) found malware "
+                                  f"({verdict.signature or 'threats found'}). The file is kept in quarantine "
+                                  "and cannot be downloaded; ask the customer for a clean copy.")
+    else:
+        document.status, action = REJECTED, "document.scan_failed"
+        document.status_reason = (f"The malware scan could not complete ({verdict.signature or verdict.verdict}); "
+                                  "the file is not used. Upload it again, or a copy in another format.")
+    document.scan = verdict.as_dict()
+    document.updated_at = utcnow()
+    _expiry_index_set(document)
+    writes: list[Callable[[TransactWrite], None]] = [lambda tx: tx.save(document)]
+    if item is not None:
+        writes.append(outbox_done_write(item, {"status": document.status}))
+    _commit(
+        entry=AuditEntry(actor=Actor.system(SCAN_ACTOR), action=action, object_type="document",
+                         object_id=document_id, before=before, after=document_audit_view(document),
+                         reason=document.status_reason, data={"customer_id": customer_id,
+                                                              "s3_version_id": s3_version_id}),
+        writes=writes,
+        what=f"Document {document_id}",
+    )
+    return document
+
+
+def document_scan_result_process(*, item: OutboxItem) -> dict[str, Any] | None:
+    """Outbox handler (``documents.scan_result``): read the scanner's result of one stored file and record it.
+
+    Raises ``ScanNotFinished`` while the scanner has not reported (the item is retried with backoff
+    and re-sent by the sweep); after ``CDD_DOCUMENTS_SCAN_TIMEOUT_SECONDS`` the file is refused as
+    not scanned, so a document never waits forever and is never let through unscanned.
+    """
+    payload = item.payload
+    try:
+        document = _document_get(customer_id=payload["customer_id"], document_id=payload["document_id"])
+    except NotFound:
+        return {"outcome": "document gone"}
+    if document.status != PENDING_SCAN or document.s3_version_id != payload["s3_version_id"]:
+        return {"outcome": "nothing due"}
+    verdict = scanner_for(payload["engine"]).result(key=payload["s3_key"], version_id=payload["s3_version_id"])
+    if verdict is None:
+        waited = utcnow() - item.created_at
+        limit = timedelta(seconds=int(settings.CDD_DOCUMENTS_SCAN_TIMEOUT_SECONDS))
+        if waited < limit:
+            raise ScanNotFinished(f"The malware scanner ({payload['engine']}) has not reported on document "
+                                  f"{payload['document_id']} yet (waiting {int(waited.total_seconds())} s).")
+        verdict = ScanVerdict(engine=payload["engine"], verdict=FAILED,
+                              signature=f"no result within {int(limit.total_seconds())} s")
+    recorded = document_scan_record(customer_id=payload["customer_id"], document_id=payload["document_id"],
+                                    s3_version_id=payload["s3_version_id"], verdict=verdict, item=item)
+    return {"status": recorded.status if recorded else "nothing due"}
 
 
 # --- status changes ---------------------------------------------------------------------------------
@@ -459,6 +579,10 @@ def document_verify(*, customer_id: str, document_id: str, actor: Actor, expecte
     """Mark a received document as verified evidence (not if it has already expired)."""
     today = today or utcnow().date()
     document = _document_get(customer_id=customer_id, document_id=document_id)
+    document_quarantine_check(document)
+    if actor.is_actor(document.uploaded_by):
+        raise FourEyesViolation("You uploaded this file; another analyst must verify it (four-eyes).",
+                                errors={"document": ["verified by someone other than its uploader"]})
     if document.expiry_date and date.fromisoformat(document.expiry_date) < today:
         reason = f"The document expired on {document.expiry_date}; ask for a current one."
         raise DocumentRejected(reason, errors={"expiry_date": [reason]}, code="document_expired")
@@ -476,7 +600,7 @@ def document_reject(*, customer_id: str, document_id: str, reason: str | None, a
                     expected_version: int | None = None) -> Document:
     """Reject a received (or verified) document, saying why."""
     return _status_change(customer_id=customer_id, document_id=document_id, status=REJECTED,
-                          allowed_from=(RECEIVED, VERIFIED), action="document.rejected", actor=actor,
+                          allowed_from=(PENDING_SCAN, RECEIVED, VERIFIED), action="document.rejected", actor=actor,
                           reason=_reason_required(reason), expected_version=expected_version)
 
 
@@ -493,6 +617,7 @@ def document_download_link(*, customer_id: str, document_id: str, actor: Actor) 
     document = _document_get(customer_id=customer_id, document_id=document_id)
     if not document.s3_key:
         raise Conflict(f"Document {document_id} has no file yet (it is {document.status}).", code="no_file")
+    document_quarantine_check(document)
     # A link to a version that is not there would fail in the user's browser after the download was audited.
     if storage.object_head(key=document.s3_key, version_id=document.s3_version_id) is None:
         logger.error("document %s: stored file %s version %s is missing", document_id, document.s3_key,
@@ -668,7 +793,7 @@ def document_request_remind(*, customer_id: str, request_id: str, today: date, a
             document = Document.get(customer_id, document_id, consistent_read=True)
         except Document.DoesNotExist:
             continue
-        if document.status in (REQUESTED, REJECTED):
+        if document.status in (REQUESTED, REJECTED, INFECTED):
             outstanding.append(document.document_type)
     if not outstanding:
         request.status = "fulfilled"

@@ -79,6 +79,24 @@ def object_read(*, key: str, out: IO[bytes], version_id: str | None = None) -> N
     out.seek(0)
 
 
+def object_tags(*, key: str, version_id: str | None) -> dict[str, str]:
+    """The tags of one object version (GuardDuty writes its scan result there)."""
+    params: dict[str, Any] = {"Bucket": settings.CDD_DOCUMENTS_BUCKET, "Key": key}
+    if version_id:
+        params["VersionId"] = version_id
+    response = aws.client("s3").get_object_tagging(**params)
+    return {tag["Key"]: tag["Value"] for tag in response.get("TagSet", [])}
+
+
+def object_tag_put(*, key: str, version_id: str | None, tags: dict[str, str]) -> None:
+    """Set the tags of one object version (only the local stand-in scanner does; in AWS only GuardDuty may)."""
+    params: dict[str, Any] = {"Bucket": settings.CDD_DOCUMENTS_BUCKET, "Key": key,
+                              "Tagging": {"TagSet": [{"Key": k, "Value": v} for k, v in tags.items()]}}
+    if version_id:
+        params["VersionId"] = version_id
+    aws.client("s3").put_object_tagging(**params)
+
+
 def object_version_delete(*, key: str, version_id: str | None) -> None:
     """Remove one version (the one a failed upload wrote), leaving earlier versions intact."""
     params: dict[str, Any] = {"Bucket": settings.CDD_DOCUMENTS_BUCKET, "Key": key}

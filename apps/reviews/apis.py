@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -11,9 +12,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.audit.actors import Actor
+from apps.core.errors import NotFound
 from apps.core.etags import expected_version
+from apps.core.integrations import integration_confined
 from apps.core.openapi import ERROR_RESPONSES, error
 from apps.core.roles import ANALYST, AUDITOR, REVIEWER, SENIOR_REVIEWER
+from apps.customers.access import CustomerOwned, customer_ids_of_integration
 from apps.reviews import services
 from apps.reviews.models import STATUSES, Case
 from apps.reviews.selectors import case_queue
@@ -52,6 +56,7 @@ def _case_response(case: Case, status: int = 200) -> Response:
 
 
 class CaseListApi(APIView):
+    integration_scope = "filtered"
     required_roles = READERS
     required_scopes = {"GET": "cases:read"}
 
@@ -67,12 +72,22 @@ class CaseListApi(APIView):
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         cases = case_queue(status=filters.validated_data["status"], limit=filters.validated_data["limit"])
+        confined = integration_confined(request)
+        if confined is not None:  # a key confined to its integration sees its own customers' cases only
+            own = customer_ids_of_integration(customer_ids=[c.customer_id for c in cases], integration=confined)
+            cases = [c for c in cases if c.customer_id in own]
         return Response(CaseOutputSerializer(cases, many=True).data)
 
 
-class CaseDetailApi(APIView):
+class CaseDetailApi(CustomerOwned, APIView):
     required_roles = READERS
     required_scopes = {"GET": "cases:read"}
+
+    def integration_customer_id(self, request: Request, kwargs: Mapping[str, Any]) -> str:
+        return services.case_get(case_id=str(kwargs["case_id"])).customer_id
+
+    def integration_object_not_found(self, kwargs: Mapping[str, Any]) -> Exception:
+        return NotFound(f"No case {kwargs['case_id']}.")
 
     @extend_schema(responses={200: CaseOutputSerializer, **ERROR_RESPONSES, 404: error("No such case")},
                    tags=["cases"])

@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 from apps.audit.actors import Actor
 from apps.core.openapi import ERROR_RESPONSES, error
 from apps.core.roles import ANALYST, AUDITOR, REVIEWER, SENIOR_REVIEWER
+from apps.customers.access import CustomerOwned
 from apps.reviews.risk import services
 from apps.reviews.risk.scoring import RATINGS
 from apps.reviews.risk.selectors import risk_view
@@ -67,7 +68,7 @@ class RiskOutputSerializer(serializers.Serializer):
     overrides_proposed_or_active = OverrideSerializer(many=True)
 
 
-class CustomerRiskApi(APIView):
+class CustomerRiskApi(CustomerOwned, APIView):
     required_roles = READERS
     required_scopes = {"GET": "customers:read"}
 

@@ -202,17 +202,18 @@ def case_preparers(*, case: Case) -> dict[str, str]:
     opened = case.created_at
     for document in document_list(customer_id=case.customer_id):
         label = (document.document_type or "document").replace("_", " ")
-        for version in [*(document.versions or []), document]:
-            if version.uploaded_at is not None and version.uploaded_at >= opened:
-                add(version.uploaded_by, f"uploaded the {label} of this case's customer")
+        uploads = [(v.uploaded_by, v.uploaded_at) for v in document.versions or []]
+        for by, at in [*uploads, (document.uploaded_by, document.uploaded_at)]:
+            if at is not None and at >= opened:
+                add(by, f"uploaded the {label} of this case's customer")
         if document.verified_at is not None and document.verified_at >= opened:
             add(document.verified_by, f"verified the {label} of this case's customer")
     for view in alerts_of_customer(customer_id=case.customer_id):
         proposals = [view.state.proposal or {}, {"by": (view.state.decision or {}).get("proposal_by"),
                                                  "at": (view.state.decision or {}).get("at")}]
         for proposal in proposals:
-            at = str(proposal.get("at") or "")
-            if proposal.get("by") and at >= opened.isoformat():
+            proposed_at = str(proposal.get("at") or "")
+            if proposal.get("by") and proposed_at >= opened.isoformat():
                 add(proposal["by"], f"proposed the disposition of alert {view.alert_id}")
     return found
 

@@ -13,7 +13,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from apps.audit.actors import Actor
-from apps.audit.models import AuditEvent
+from apps.audit.selectors import audit_chain_events
+from apps.audit.services import chain_key
+from apps.audit.verify import audit_chain_status
 from apps.core.errors import DomainError
 from apps.core.outbox import outbox_for_group
 from apps.core.roles import ANALYST, AUDITOR, REVIEWER, SENIOR_REVIEWER, user_roles
@@ -83,7 +85,9 @@ def case_detail_view(request: HttpRequest, case_id: str) -> HttpResponse:
     except DomainError:
         return render(request, "core/not_found.html", {
             "what": f"No case {case_id}.", "back": reverse("case-queue"), "back_label": "the work queue"}, status=404)
-    timeline = list(AuditEvent.query(f"case#{case_id}", AuditEvent.sk.startswith("E#"), scan_index_forward=False))
+    chain = chain_key("case", case_id)
+    timeline = list(reversed(audit_chain_events(chain=chain)))
+    verification = audit_chain_status(chain=chain)  # whether what the timeline shows verifies
     roles = user_roles(request.user)
     customer_record = _customer(case.customer_id)
     customer = _customer_summary(customer_record)
@@ -97,7 +101,7 @@ def case_detail_view(request: HttpRequest, case_id: str) -> HttpResponse:
         risk = None  # not assessed yet: the page says so
     return render(request, "reviews/case.html", {
         "risk": risk, "senior_reason": senior_reason, "needs_senior": senior_reason is not None,
-        "case": case, "customer": customer, "timeline": timeline,
+        "case": case, "customer": customer, "timeline": timeline, "verification": verification,
         "checklist": _checklist(case.customer_id),
         "alerts": [alert_card(v, request.user) for v in views], "blockers": blockers,
         "open_alerts": sum(1 for v in views if v.is_open),

@@ -3,6 +3,7 @@ list entry, dispositions under four-eyes (enforced in ``services/alerts.py``), o
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -12,9 +13,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.audit.actors import Actor
+from apps.core.errors import NotFound
 from apps.core.etags import expected_version
 from apps.core.openapi import ERROR_RESPONSES, error
 from apps.core.roles import ANALYST, REVIEWER, SENIOR_REVIEWER
+from apps.customers.access import CustomerOwned
 from apps.customers.selectors import customer_get
 from apps.screening.dynamo_models import ALERT_STATUSES, OUTCOMES
 from apps.screening.selectors.alerts import AlertView, alert_get, alerts_of_customer, screening_runs_of_subject
@@ -89,7 +92,7 @@ def _expected_version(request: Request) -> int | None:
     return expected_version(request, what="an alert")
 
 
-class CustomerAlertListApi(APIView):
+class CustomerAlertListApi(CustomerOwned, APIView):
     """The customer's alerts and those of its related parties."""
 
     required_roles = READERS
@@ -124,7 +127,7 @@ class RunSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
-class CustomerScreeningApi(APIView):
+class CustomerScreeningApi(CustomerOwned, APIView):
     """GET: a subject's screening runs, newest first. POST: screen the customer and all its parties again."""
 
     @property
@@ -161,11 +164,17 @@ class CustomerScreeningApi(APIView):
         return Response(self.RequestedSerializer(body).data, status=202)
 
 
-class AlertDetailApi(APIView):
+class AlertDetailApi(CustomerOwned, APIView):
     """One alert: the subject's data against the list entry's, the score and every feature's part."""
 
     required_roles = READERS
     required_scopes = {"GET": "screening:read"}
+
+    def integration_customer_id(self, request: Request, kwargs: Mapping[str, Any]) -> str:
+        return alert_get(alert_id=str(kwargs["alert_id"])).alert.customer_id
+
+    def integration_object_not_found(self, kwargs: Mapping[str, Any]) -> Exception:
+        return NotFound(f"No alert {kwargs['alert_id']}; check the id.")
 
     @extend_schema(responses={200: AlertDetailSerializer, **ERROR_RESPONSES, 404: error("No such alert")}, tags=TAGS)
     def get(self, request: Request, alert_id: str) -> Response:

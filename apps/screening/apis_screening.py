@@ -22,6 +22,7 @@ SCREENING_ROLES = {ANALYST, REVIEWER, SENIOR_REVIEWER}
 
 class ScreeningSearchApi(APIView):
     """Screen one name (with optional type, date of birth and country) against the lists."""
+    integration_scope = "unrelated"
 
     required_roles = SCREENING_ROLES
     required_scopes = {"POST": "screening:read"}
@@ -92,6 +93,7 @@ class ScreeningSearchApi(APIView):
 
 class ScreeningCompareApi(APIView):
     """Score two names against each other, with the explanation of the score."""
+    integration_scope = "unrelated"
 
     required_roles = SCREENING_ROLES
     required_scopes = {"POST": "screening:read"}

@@ -7,9 +7,11 @@ message naming them all (see ``cdd.env``).
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from django.utils.csp import CSP
 
 from cdd.env import REQUIRED, check_required, env, local_secret_key, to_bool, to_list
 
@@ -48,6 +50,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
     "apps.audit",
     "apps.customers",
     "apps.screening",
@@ -58,8 +61,10 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "apps.core.middleware.HealthCheckMiddleware",
     "apps.core.middleware.RequestIdMiddleware",
+    "apps.core.middleware.TraceRefusedMiddleware",
     "apps.core.middleware.AdminAllowListMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -67,6 +72,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: turns a lockout that django-axes flagged during sign-in into the lockout page (apps/core/signin.py).
+    "axes.middleware.AxesMiddleware",
 ]
 
 _URLCONFS = {
@@ -90,6 +97,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.csp",
             ],
         },
     },
@@ -108,6 +116,12 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+# Axes first: it refuses locked-out accounts and addresses before a password or an API key is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+    "apps.core.auth.ApiKeyBackend",
+]
 LOGIN_URL = "/login/"
 LOGIN_REDIRECT_URL = "/"
 SESSION_COOKIE_HTTPONLY = True
@@ -117,10 +131,48 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy of every answer (docs/security.md): scripts and style sheets from this origin or carrying
+# the response's nonce, nothing inline without it; style="" attributes (the admin pages use them) are allowed, as
+# they cannot run code. No frames, plugins, foreign forms or <base>.
+SECURE_CSP = {
+    "default-src": [CSP.NONE],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF, CSP.NONCE],
+    "style-src-attr": [CSP.UNSAFE_INLINE],
+    "img-src": [CSP.SELF, "data:"],
+    "font-src": [CSP.SELF],
+    "connect-src": [CSP.SELF],
+    "manifest-src": [CSP.SELF],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "object-src": [CSP.NONE],
+}
+
+# --- Sign-in protection (django-axes; apps/core/signin.py, docs/security.md) -------------------------------
+# After CDD_SIGNIN_FAILURE_LIMIT failed sign-ins for one account, or from one address (API keys: from one address),
+# sign-in is refused for CDD_SIGNIN_LOCKOUT_MINUTES after the last failure. Attempts during a lockout do not extend
+# it. A platform admin unlocks sooner: manage.py axes_reset_username <name> / axes_reset_ip <address>, or the admin.
+CDD_SIGNIN_FAILURE_LIMIT = env("CDD_SIGNIN_FAILURE_LIMIT", 5, cast=int)
+CDD_SIGNIN_LOCKOUT_MINUTES = env("CDD_SIGNIN_LOCKOUT_MINUTES", 15, cast=int)
+AXES_FAILURE_LIMIT = CDD_SIGNIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=CDD_SIGNIN_LOCKOUT_MINUTES)
+AXES_LOCKOUT_PARAMETERS = "apps.core.signin.axes_lockout_parameters"
+AXES_USERNAME_CALLABLE = "apps.core.signin.axes_username"
+AXES_CLIENT_IP_CALLABLE = "apps.core.middleware.client_ip"  # the trusted-hop address, never a client's header
+AXES_LOCKOUT_CALLABLE = "apps.core.signin.lockout_response"
+AXES_RESET_ON_SUCCESS = False  # one's own good sign-in must not wipe the failures counted against an address
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # the lockout ends when the page says it does
+AXES_HTTP_RESPONSE_CODE = 429
 if CDD_ENV not in ("local", "test"):
     SECURE_HSTS_SECONDS = 31536000
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_SSL_REDIRECT = False  # the ALB redirects HTTP to HTTPS; health checks reach the task over HTTP
+    # HSTS preload binds the bank's whole registrable domain: its owner decides, not this application.
+    SECURE_HSTS_PRELOAD = env("CDD_HSTS_PRELOAD", False, cast=to_bool)
+    # `check --deploy` names only what is left to decide: W008 is the redirect above (done by the ALB's port-80
+    # listener, tests/deploy/test_terraform.py); W021 is the preload choice just made.
+    SILENCED_SYSTEM_CHECKS = ["security.W008", *([] if SECURE_HSTS_PRELOAD else ["security.W021"])]
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "UTC"
@@ -243,7 +295,8 @@ REST_FRAMEWORK = {
         "apps.core.auth.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["apps.core.auth.RoleScopePermission"],
+    "DEFAULT_PERMISSION_CLASSES": ["apps.core.auth.RoleScopePermission",
+                                   "apps.core.integrations.IntegrationScopePermission"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
         "apps.core.parsers.JSONParser",
@@ -284,9 +337,32 @@ CDD_REVIEW_LEAD_DAYS = env("CDD_REVIEW_LEAD_DAYS", 30, cast=int)  # open a perio
 CDD_REVIEW_REMINDER_DAYS = env("CDD_REVIEW_REMINDER_DAYS", "14,3", cast=to_list)  # reminders, days before due
 CDD_REVIEW_ESCALATE_AFTER_DAYS = env("CDD_REVIEW_ESCALATE_AFTER_DAYS", 0, cast=int)  # overdue this long: escalate
 CDD_ADMIN_ALLOWED_CIDRS = env("CDD_ADMIN_ALLOWED_CIDRS", "", cast=to_list)
+# Roles that may sign in to the Django admin (apps/core/admin_site.py); a user with none of them is refused even
+# with the staff flag. Plain reviewers are not among them: their work is in the web service.
+CDD_ADMIN_ROLES = env("CDD_ADMIN_ROLES", "analyst,platform_admin,senior_reviewer,auditor", cast=to_list)
+# Proxies in front of the HTTP services whose X-Forwarded-For entries are believed, counted from the right:
+# 1 behind the ALB (xff_header_processing_mode "append"); 0 locally, where the peer is the client. The admin
+# allow-list, the audit trail's source IP and sign-in lockouts by address all read it (apps.core.middleware).
+CDD_TRUSTED_PROXY_HOPS = env("CDD_TRUSTED_PROXY_HOPS",
+                             0 if IS_LOCAL or CDD_ENV == "test" or CDD_SERVICE not in ("api", "web", "admin")
+                             else REQUIRED, cast=int)
 # Audit (apps/audit): Object Lock (COMPLIANCE) retention of the daily digests; exports' link lifetime.
 CDD_AUDIT_ANCHOR_RETENTION_DAYS = env("CDD_AUDIT_ANCHOR_RETENTION_DAYS", 3653, cast=int)  # 10 years
 CDD_AUDIT_EXPORT_URL_SECONDS = env("CDD_AUDIT_EXPORT_URL_SECONDS", 300, cast=int)
+# --- Audit trail: keyed chain and frequent anchors (apps/audit, docs/audit.md; issue 14 item 7) ---
+# The HMAC key in KMS that MACs every audit event and checkpoint (HMAC_256, GENERATE_VERIFY_MAC).
+CDD_AUDIT_MAC_KEY_ID = env("CDD_AUDIT_MAC_KEY_ID", "alias/cdd-audit-mac" if CDD_ENV in ("local", "test") else REQUIRED)
+# Every this many minutes beat anchors every chain in the Object Lock bucket and verifies what changed since.
+CDD_AUDIT_ANCHOR_MINUTES = env("CDD_AUDIT_ANCHOR_MINUTES", 5, cast=int)
+# The first checkpoint of a trail finds its chains through the by-day index over this many days back.
+CDD_AUDIT_ANCHOR_BOOTSTRAP_DAYS = env("CDD_AUDIT_ANCHOR_BOOTSTRAP_DAYS", 3653, cast=int)
+# Chains of the checkpoint whose tail the beat check re-reads per run, in rotation (all, over a cycle).
+CDD_AUDIT_VERIFY_CHAINS_PER_RUN = env("CDD_AUDIT_VERIFY_CHAINS_PER_RUN", 2000, cast=int)
+CELERY_BEAT_SCHEDULE["audit.anchor_checkpoint"] = {  # audit: anchor every chain (idempotent within the interval)
+    "task": "audit.anchor_checkpoint", "schedule": 60.0 * CDD_AUDIT_ANCHOR_MINUTES, "options": {"queue": "default"}}
+CELERY_BEAT_SCHEDULE["audit.verify_recent"] = {  # audit: verify recent events and the latest anchors; alarm
+    "task": "audit.verify_recent", "schedule": 60.0 * CDD_AUDIT_ANCHOR_MINUTES, "options": {"queue": "default"}}
+# --- end of the audit trail block ---
 # Documents (apps/documents): upload limits, accepted types, link lifetime, malware scanner.
 CDD_DOCUMENTS_MAX_UPLOAD_BYTES = env("CDD_DOCUMENTS_MAX_UPLOAD_BYTES", 10 * 1024 * 1024, cast=int)  # API multipart
 CDD_DOCUMENTS_MAX_PRESIGNED_BYTES = env("CDD_DOCUMENTS_MAX_PRESIGNED_BYTES", 100 * 1024 * 1024, cast=int)
@@ -295,6 +371,16 @@ CDD_DOCUMENTS_ALLOWED_TYPES = env(
 CDD_DOCUMENTS_URL_SECONDS = env("CDD_DOCUMENTS_URL_SECONDS", 300, cast=int)  # presigned download/upload lifetime
 CDD_DOCUMENTS_CLAMD_URL = env("CDD_DOCUMENTS_CLAMD_URL", "")  # tcp://host:3310 or unix:///path; empty: no scan
 CDD_DOCUMENTS_REMINDER_DAYS = env("CDD_DOCUMENTS_REMINDER_DAYS", "7,1", cast=to_list)  # days before the due date
+# --- Documents: the malware scanner (apps/documents/scanning.py, docs/documents.md) -----------------------
+# guardduty in AWS (GuardDuty Malware Protection for S3 tags each stored file; the worker reads the tag),
+# fake locally (a stand-in that finds the EICAR test string and writes the same tag), none by default in the
+# test settings (documents say "not scanned for malware"), clamd with CDD_DOCUMENTS_CLAMD_URL. Required in AWS.
+CDD_DOCUMENT_SCANNER = env("CDD_DOCUMENT_SCANNER", ("clamd" if CDD_DOCUMENTS_CLAMD_URL else "fake") if IS_LOCAL
+                           else "none" if CDD_ENV == "test" else REQUIRED)
+CDD_DOCUMENTS_SCAN_TIMEOUT_SECONDS = env("CDD_DOCUMENTS_SCAN_TIMEOUT_SECONDS", 24 * 3600, cast=int)  # then refused
+CDD_OUTBOX_HANDLERS["documents.scan_result"] = "apps.documents.services.document_scan_result_process"
+CDD_OUTBOX_QUEUES["documents.scan_result"] = "documents"
+# --- end of the documents' malware scanner block ------------------------------------------------------------
 # Sanctions lists (apps/screening/lists, docs/lists.md): load checks, download limits, extra lists, schedule.
 from apps.screening.list_schedule import beat_entries, json_object  # noqa: E402  (light, no Django)
 

@@ -1,7 +1,11 @@
-"""URLconf of the api service: the REST API, its schema and its offline Swagger UI."""
+"""URLconf of the api service: the REST API, its schema and its offline Swagger UI.
+
+The schema and the UI are public on purpose (docs/security.md, "API schema"): they are the contract the
+bank's integrators build against, hold no data, and every operation they list needs an API key or a session.
+"""
 
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from apps.core.errors import json_404, json_500
 from cdd.urls.health import urlpatterns as health
@@ -12,7 +16,9 @@ urlpatterns = [
     *health,
     *[path("api/v1/", include(f"apps.{app}.urls_api")) for app in API_APPS],
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    # The split view serves the UI's set-up script as a file, so the CSP needs no inline script.
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema", template_name="core/swagger_ui.html"),
+         name="swagger-ui"),
 ]
 
 handler404 = json_404

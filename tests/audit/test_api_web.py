@@ -19,7 +19,7 @@ TIMELINE = "/api/v1/audit/objects/customer/C1/events"
 
 @pytest.fixture
 def history(aws: None) -> list[AuditEvent]:
-    record("C2", 1)
+    record("C2", 2)  # two, so that a page of one has a next page
     return record("C1", 5)
 
 
@@ -70,7 +70,7 @@ def test_events_by_actor_and_by_action_within_a_time_range(history: list[AuditEv
     assert [e["event_id"] for e in by_actor] == [history[1].event_id, history[2].event_id]
     assert [e["event_id"] for e in by_action] == [history[1].event_id, history[2].event_id]
     everything = as_auditor.get(f"/api/v1/audit/actors/{ANALYST.key}/events").json()["events"]
-    assert len(everything) == 6
+    assert len(everything) == 7
     reversed_range = as_auditor.get("/api/v1/audit/actions/customer.updated/events",
                                     {"since": until.isoformat(), "until": since.isoformat()})
     assert reversed_range.status_code == 400 and "until" in reversed_range.json()["errors"]
@@ -154,6 +154,33 @@ def test_the_timeline_page_shows_an_auditor_who_did_what(history: list[AuditEven
     assert client_for(analyst).get(url).status_code == 403
     anonymous = APIClient().get(url)
     assert anonymous.status_code == 302 and "/login/" in anonymous["Location"]
+
+
+def test_the_timeline_page_says_the_trail_it_shows_verifies(history: list[AuditEvent], auditor: Any,
+                                                            client_for: Any) -> None:
+    from apps.audit.tasks import audit_anchor_checkpoint
+
+    url = reverse("audit-web-timeline", args=["customer", "C1"])
+    html = client_for(auditor).get(url).content.decode()
+    assert 'data-verified="true"' in html and "Verified: all 5 events" in html and "not yet anchored" in html
+
+    audit_anchor_checkpoint.apply(throw=True)
+
+    html = client_for(auditor).get(url).content.decode()
+    assert "Verified: all 5 events" in html and "matches the anchor of" in html
+
+
+def test_the_timeline_page_says_in_words_what_does_not_verify(history: list[AuditEvent], auditor: Any,
+                                                              client_for: Any) -> None:
+    from tests.audit.conftest import RawTable
+
+    RawTable().set("customer#C1", 3, reason="approved by the board")
+
+    html = client_for(auditor).get(reverse("audit-web-timeline", args=["customer", "C1"])).content.decode()
+
+    assert 'data-verified="false"' in html and "Not verified: 1 problem(s)" in html
+    assert "Event #3: Its content no longer matches its hash: a field was changed after it was written." in html
+    assert html.count("✗ not verified") == 1 and "approved by the board" in html  # shown, and marked
 
 
 def test_the_lookup_page_sends_an_auditor_to_the_timeline(aws: None, auditor: Any, client_for: Any) -> None:

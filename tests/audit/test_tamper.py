@@ -1,164 +1,238 @@
-"""Every kind of tampering with the table is detected and named by the verifier (and by audit_verify)."""
+"""The fifteen kinds of tampering with the audit table, each detected and named by the verifier.
+
+Each kind is what someone with write access to the table (and none to the KMS key) can do.
+Before tampering, the test lets "a few minutes pass": it runs what beat schedules on the audit
+trail every few minutes (the anchor of every chain), as production would have by then.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.core.management import CommandError, call_command
 
 from apps.audit.anchors import audit_digest_write
-from apps.audit.models import HEAD_SK, AuditEvent
+from apps.audit.models import AuditEvent
 from apps.audit.services import event_hash
-from apps.audit.verify import Problem, audit_trail_verify, item_as_event
+from apps.audit.verify import audit_trail_verify, item_as_event
+from cdd.celery import app
 from tests.audit.conftest import RawTable, record
 
-CHAIN = "customer#C1"
+CHAIN = "customer#C1"  # five events
+NEIGHBOUR = "customer#C2"  # two events, never touched
+GENESIS = "customer#G1"  # one event: its genesis
+FAKE_ID = "01FAKEFAKEFAKEFAKEFAKEFAKE"
+LEGACY_HEAD = "HEAD"  # the head item of the first trail version, which writers overwrote
 
 
 @pytest.fixture
-def five(aws: None) -> list[AuditEvent]:
-    record("C2", 2)  # a neighbour chain that must stay clean
-    return record("C1", 5)
+def chains(aws: None) -> dict[str, list[AuditEvent]]:
+    trail = {NEIGHBOUR: record("C2", 2), GENESIS: record("G1", 1), CHAIN: record("C1", 5)}
+    _minutes_pass()
+    return trail
 
 
-def _problems(**kwargs: Any) -> list[Problem]:
-    return audit_trail_verify(**kwargs).problems
+def _seconds(schedule: Any) -> float:
+    return float(schedule.total_seconds()) if hasattr(schedule, "total_seconds") else float(schedule)
 
 
-def _named(problems: list[Problem], kind: str) -> set[tuple[int | None, str | None]]:
-    return {(p.seq, p.event_id) for p in problems if p.kind == kind}
+def _minutes_pass() -> list[str]:
+    """Run what beat schedules on the audit trail at least every ten minutes (the frequent anchors)."""
+    importlib.import_module("apps.audit.tasks")  # registers the trail's tasks, as a worker does at start
+    ran = []
+    for entry in settings.CELERY_BEAT_SCHEDULE.values():
+        task = str(entry["task"])
+        if task.startswith("audit.") and "anchor" in task and _seconds(entry["schedule"]) <= 600:
+            app.tasks[task].apply(throw=True)
+            ran.append(task)
+    return ran
 
 
-def _forge(template: AuditEvent, **changes: Any) -> AuditEvent:
-    """A self-consistent fake event (hash recomputed), saved around the service."""
-    content = item_as_event(template) | changes
-    content["hash"] = event_hash(content)
-    fake = AuditEvent(content["chain"], f"E#{content['seq']:012d}", event_id=content["event_id"], seq=content["seq"],
-                      occurred_at=datetime.fromisoformat(content["occurred_at"]),
-                      occurred_key=f"{content['occurred_at']}#{content['event_id']}", day=content["occurred_at"][:10],
-                      actor_key=f"{content['actor']['kind']}:{content['actor']['id']}", actor=content["actor"],
-                      action=content["action"], object_type=content["object_type"], object_id=content["object_id"],
-                      request_id=content["request_id"], source_ip=content["source_ip"], changes=content["changes"],
-                      reason=content["reason"], data=content["data"], prev_hash=content["prev_hash"],
-                      hash=content["hash"])
-    fake.save()
-    return fake
+def _tomorrow() -> datetime:
+    return datetime.combine(datetime.now(tz=UTC).date() + timedelta(days=1), time(1), tzinfo=UTC)
 
 
-def test_an_untouched_trail_verifies_clean(five: list[AuditEvent]) -> None:
-    report = audit_trail_verify(since=datetime.now(tz=UTC).date())
-    assert report.ok, report.problems
-    assert (report.chains, report.events) == (2, 7)
+# --- what an attacker with table access does -------------------------------------------------------
+
+def _typed(value: Any) -> dict[str, str]:
+    return {"N": str(value)} if isinstance(value, int) else {"S": str(value)}
 
 
-def test_a_changed_field_is_named_with_its_event(five: list[AuditEvent], raw: RawTable) -> None:
+def _forge(raw: RawTable, chain: str, at: int, **changes: Any) -> str:
+    """Rewrite the event stored at ``at`` (moved if ``seq`` changes), re-hashed as the code would; its hash."""
+    item = raw.get(chain, at)
+    content = item_as_event(AuditEvent.from_raw_data(item)) | changes
+    content["hash"] = event_hash(content)  # anyone can compute an unkeyed hash
+    for name, value in changes.items():
+        item[name] = _typed(value)
+    item["hash"] = {"S": content["hash"]}
+    item["sk"] = {"S": f"E#{content['seq']:012d}"}
+    item["occurred_key"] = {"S": f"{content['occurred_at']}#{content['event_id']}"}
+    raw.put(item)
+    return str(content["hash"])
+
+
+def _head_move(raw: RawTable, chain: str, seq: int, digest: str) -> None:
+    """Point the chain's head item at ``seq`` too, if the trail keeps one (the first version did)."""
+    try:
+        head = raw.get(chain, LEGACY_HEAD)
+    except KeyError:
+        return
+    raw.put(head | {"last_seq": {"N": str(seq)}, "last_hash": {"S": digest}})
+
+
+def _hash_of(raw: RawTable, chain: str, seq: int) -> str:
+    return str(raw.get(chain, seq)["hash"]["S"])
+
+
+def field_edited(raw: RawTable) -> str:
     raw.set(CHAIN, 3, reason="approved by the board")  # was "step 3"
-
-    problems = _problems(chain=CHAIN)
-
-    assert _named(problems, "changed") == {(3, five[2].event_id)}
-    assert "a field was changed" in str(problems[0])
-    assert audit_trail_verify(chain="customer#C2").ok
+    return CHAIN
 
 
-def test_a_rewritten_event_with_a_recomputed_hash_is_caught_by_its_successor(
-        five: list[AuditEvent], raw: RawTable) -> None:
-    _forge(five[2], reason="nothing to see")
-
-    problems = _problems(chain=CHAIN)
-
-    assert [(p.kind, p.seq, p.event_id) for p in problems] == [("changed", 4, five[3].event_id)]
-    assert f"event {five[2].event_id} (seq 3) was rewritten" in problems[0].message
+def event_rewritten_and_rehashed(raw: RawTable) -> str:
+    _forge(raw, CHAIN, 3, reason="nothing to see")
+    return CHAIN
 
 
-def test_a_deleted_event_is_named_by_its_seq(five: list[AuditEvent], raw: RawTable) -> None:
+def run_rewritten_and_rehashed(raw: RawTable) -> str:
+    previous = _hash_of(raw, CHAIN, 2)
+    for seq in (3, 4, 5):
+        previous = _forge(raw, CHAIN, seq, reason="rewritten", prev_hash=previous)
+    _head_move(raw, CHAIN, 5, previous)
+    return CHAIN
+
+
+def genesis_rewritten(raw: RawTable) -> str:
+    _head_move(raw, GENESIS, 1, _forge(raw, GENESIS, 1, reason="created on the board's instruction"))
+    return GENESIS
+
+
+def event_deleted_in_the_middle(raw: RawTable) -> str:
     raw.delete(CHAIN, 3)
-
-    problems = _problems(chain=CHAIN)
-
-    assert [(p.kind, p.seq) for p in problems] == [("removed", 4)]
-    assert "seq 3 is missing (removed)" in problems[0].message
-    assert five[1].event_id in problems[0].message
+    return CHAIN
 
 
-def test_a_deleted_last_event_is_caught_by_the_chain_head(five: list[AuditEvent], raw: RawTable) -> None:
+def last_event_deleted(raw: RawTable) -> str:
     raw.delete(CHAIN, 5)
-
-    problems = _problems(chain=CHAIN)
-
-    assert [(p.kind, p.seq) for p in problems] == [("removed", 5)]
-    assert "the chain head records seq 5" in problems[0].message
+    return CHAIN
 
 
-def test_a_swapped_order_names_both_events(five: list[AuditEvent], raw: RawTable) -> None:
+def truncated_with_the_head_moved_back(raw: RawTable) -> str:
+    raw.delete(CHAIN, 5)
+    raw.delete(CHAIN, 4)
+    _head_move(raw, CHAIN, 3, _hash_of(raw, CHAIN, 3))
+    return CHAIN
+
+
+def events_swapped(raw: RawTable) -> str:
     second, third = raw.get(CHAIN, 2), raw.get(CHAIN, 3)
     raw.put(second | {"sk": {"S": "E#000000000003"}})
     raw.put(third | {"sk": {"S": "E#000000000002"}})
-
-    problems = _problems(chain=CHAIN)
-
-    assert _named(problems, "reordered") == {(2, five[1].event_id), (3, five[2].event_id)}
-    assert {p.kind for p in problems} == {"reordered"}
+    return CHAIN
 
 
-def test_an_event_inserted_beyond_the_head_is_named(five: list[AuditEvent]) -> None:
-    fake = _forge(five[4], seq=6, event_id="01FAKEFAKEFAKEFAKEFAKEFAKE", prev_hash=five[4].hash, reason="backfill")
-
-    problems = _problems(chain=CHAIN)
-
-    assert [(p.kind, p.seq, p.event_id) for p in problems] == [("inserted", 6, fake.event_id)]
-
-
-def test_an_event_inserted_in_the_middle_is_told_apart_from_the_genuine_one(
-        five: list[AuditEvent], raw: RawTable) -> None:
-    # Shift seq 3..5 one place up, then slip a forged seq 3 (chained to seq 2) into the gap.
-    for seq in (5, 4, 3):
+def event_inserted_in_the_middle(raw: RawTable) -> str:
+    for seq in (5, 4, 3):  # shift seq 3..5 one place up, then slip a forged seq 3 into the gap
         raw.put(raw.get(CHAIN, seq) | {"sk": {"S": f"E#{seq + 1:012d}"}})
-    fake = _forge(five[2], event_id="01FAKEFAKEFAKEFAKEFAKEFAKE", reason="consent was given")
-
-    problems = _problems(chain=CHAIN)
-
-    assert _named(problems, "inserted") == {(3, fake.event_id)}
-    assert "the chain runs through event " + str(five[2].event_id) in str(problems)
+    _forge(raw, CHAIN, 4, seq=3, event_id=FAKE_ID, reason="consent was given")
+    return CHAIN
 
 
-def test_a_hidden_event_whose_index_key_was_altered_is_named(five: list[AuditEvent], raw: RawTable) -> None:
+def forged_event_appended_beyond_the_head(raw: RawTable) -> str:
+    _forge(raw, CHAIN, 5, seq=6, event_id=FAKE_ID, prev_hash=_hash_of(raw, CHAIN, 5), reason="backfill")
+    return CHAIN
+
+
+def forged_event_appended_with_the_head_moved(raw: RawTable) -> str:
+    digest = _forge(raw, CHAIN, 5, seq=6, event_id=FAKE_ID, prev_hash=_hash_of(raw, CHAIN, 5), reason="backfill")
+    _head_move(raw, CHAIN, 6, digest)
+    return CHAIN
+
+
+def index_key_altered_to_hide_an_event(raw: RawTable) -> str:
     raw.set(CHAIN, 2, day="1999-01-01")
+    return CHAIN
 
-    assert _named(_problems(chain=CHAIN), "changed") == {(2, five[1].event_id)}
 
-
-def test_a_chain_rewritten_end_to_end_is_caught_by_the_anchored_digest(
-        five: list[AuditEvent], tomorrow: datetime) -> None:
-    audit_digest_write(day=datetime.now(tz=UTC).date(), now=tomorrow)
-    # Rewrite every event and the head consistently: the chain alone cannot tell.
+def chain_rewritten_end_to_end_after_its_daily_digest(raw: RawTable) -> str:
+    audit_digest_write(day=datetime.now(tz=UTC).date(), now=_tomorrow())
     previous = "0" * 64
-    for event in five:
-        fake = _forge(event, reason="rewritten", prev_hash=previous)
-        previous = str(fake.hash)
-    AuditEvent(CHAIN, HEAD_SK, last_seq=5, last_hash=previous, last_event_id=five[4].event_id).save()
-
-    problems = _problems(chain=CHAIN, today=tomorrow.date())
-
-    assert [(p.kind, p.seq) for p in problems] == [("anchor", 5)]
-    assert "no longer matches the digest" in problems[0].message
+    for seq in range(1, 6):
+        previous = _forge(raw, CHAIN, seq, reason="rewritten", prev_hash=previous)
+    _head_move(raw, CHAIN, 5, previous)
+    return CHAIN
 
 
-def test_a_chain_deleted_entirely_is_reported_from_the_digest(
-        five: list[AuditEvent], raw: RawTable, tomorrow: datetime) -> None:
-    audit_digest_write(day=datetime.now(tz=UTC).date(), now=tomorrow)
-    for seq in (1, 2, 3, 4, 5, HEAD_SK):
+def chain_deleted_after_its_daily_digest(raw: RawTable) -> str:
+    audit_digest_write(day=datetime.now(tz=UTC).date(), now=_tomorrow())
+    return chain_deleted_whole(raw)
+
+
+def chain_deleted_whole(raw: RawTable) -> str:
+    for seq in (1, 2, 3, 4, 5):
         raw.delete(CHAIN, seq)
-
-    problems = _problems(since=datetime.now(tz=UTC).date(), today=tomorrow.date())
-
-    assert [(p.kind, p.chain) for p in problems] == [("anchor", CHAIN)]
-    assert "missing entirely" in problems[0].message
+    raw.delete(CHAIN, LEGACY_HEAD)
+    return CHAIN
 
 
-def test_audit_verify_exits_non_zero_naming_the_break(five: list[AuditEvent], raw: RawTable,
+@dataclass(frozen=True)
+class Kind:
+    tamper: Callable[[RawTable], str]
+    named: set[str]  # the problem kinds the verifier must name on the tampered chain
+    next_day: bool = False  # verified the day after (the daily digest exists by then)
+
+    @property
+    def name(self) -> str:
+        return self.tamper.__name__
+
+
+KINDS = [
+    Kind(field_edited, {"changed"}),
+    Kind(event_rewritten_and_rehashed, {"changed"}),
+    Kind(run_rewritten_and_rehashed, {"forged"}),
+    Kind(genesis_rewritten, {"forged"}),
+    Kind(event_deleted_in_the_middle, {"removed"}),
+    Kind(last_event_deleted, {"removed"}),
+    Kind(truncated_with_the_head_moved_back, {"removed"}),
+    Kind(events_swapped, {"reordered"}),
+    Kind(event_inserted_in_the_middle, {"inserted"}),
+    Kind(forged_event_appended_beyond_the_head, {"forged"}),
+    Kind(forged_event_appended_with_the_head_moved, {"forged"}),
+    Kind(index_key_altered_to_hide_an_event, {"changed"}),
+    Kind(chain_rewritten_end_to_end_after_its_daily_digest, {"forged", "anchor"}, next_day=True),
+    Kind(chain_deleted_after_its_daily_digest, {"anchor"}, next_day=True),
+    Kind(chain_deleted_whole, {"anchor"}),
+]
+
+
+def test_the_table_lists_fifteen_kinds() -> None:
+    assert len({kind.name for kind in KINDS}) == 15
+
+
+@pytest.mark.parametrize("kind", KINDS, ids=lambda kind: kind.name)
+def test_each_kind_of_tampering_is_detected_and_named_on_its_chain(
+        kind: Kind, chains: dict[str, list[AuditEvent]], raw: RawTable) -> None:
+    assert audit_trail_verify(since=datetime.now(tz=UTC).date()).ok
+
+    tampered = kind.tamper(raw)
+    report = audit_trail_verify(since=datetime.now(tz=UTC).date(),
+                                today=_tomorrow().date() if kind.next_day else None)
+
+    assert report.problems, f"{kind.name} went undetected"
+    assert {p.chain for p in report.problems} == {tampered}, report.problems
+    assert kind.named <= {p.kind for p in report.problems}, report.problems
+
+
+# --- the command --------------------------------------------------------------------------------------
+
+def test_audit_verify_exits_non_zero_naming_the_break(chains: dict[str, list[AuditEvent]], raw: RawTable,
                                                       capsys: pytest.CaptureFixture[str]) -> None:
     call_command("audit_verify", "--object", "customer:C1", "--no-progress")
     assert "OK: 5 events in 1 chains" in capsys.readouterr().out
@@ -166,7 +240,7 @@ def test_audit_verify_exits_non_zero_naming_the_break(five: list[AuditEvent], ra
     raw.delete(CHAIN, 2)
     with pytest.raises(CommandError, match="1 break"):
         call_command("audit_verify", "--since", datetime.now(tz=UTC).date().isoformat(), "--no-progress")
-    assert f"REMOVED: chain {CHAIN} seq 3 event {five[2].event_id}" in capsys.readouterr().out
+    assert f"REMOVED: chain {CHAIN} seq 3 event {chains[CHAIN][2].event_id}" in capsys.readouterr().out
 
 
 def test_audit_verify_refuses_a_bad_date_with_what_to_type(aws: None) -> None:
@@ -175,7 +249,7 @@ def test_audit_verify_refuses_a_bad_date_with_what_to_type(aws: None) -> None:
 
 
 def test_audit_verify_without_options_checks_every_chain_and_speaks_json(
-        five: list[AuditEvent], raw: RawTable, capsys: pytest.CaptureFixture[str]) -> None:
+        chains: dict[str, list[AuditEvent]], raw: RawTable, capsys: pytest.CaptureFixture[str]) -> None:
     import json
 
     raw.set(CHAIN, 4, action="customer.deleted")
@@ -183,8 +257,9 @@ def test_audit_verify_without_options_checks_every_chain_and_speaks_json(
         call_command("audit_verify", "--json", "--no-progress")
 
     report = json.loads(capsys.readouterr().out)
-    assert (report["ok"], report["chains"], report["events"]) == (False, 2, 7)
-    assert [(p["kind"], p["seq"], p["event_id"]) for p in report["problems"]] == [("changed", 4, five[3].event_id)]
+    assert (report["ok"], report["chains"], report["events"]) == (False, 3, 8)
+    assert [(p["kind"], p["seq"], p["event_id"]) for p in report["problems"]] == [
+        ("changed", 4, chains[CHAIN][3].event_id)]
 
 
 def test_the_commands_explain_themselves() -> None:
@@ -196,6 +271,6 @@ def test_the_commands_explain_themselves() -> None:
     assert all(option in export_help for option in ("--since", "--until", "--object", "--out"))
 
 
-def test_audit_verify_of_an_object_with_no_trail_says_so_instead_of_ok(five: list[AuditEvent]) -> None:
+def test_audit_verify_of_an_object_with_no_trail_says_so_instead_of_ok(chains: dict[str, list[AuditEvent]]) -> None:
     with pytest.raises(CommandError, match="No audit chain for customer:NOPE"):
         call_command("audit_verify", "--object", "customer:NOPE", "--no-progress")

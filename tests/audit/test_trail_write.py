@@ -9,10 +9,10 @@ import pytest
 from pynamodb.exceptions import TransactWriteError
 
 from apps.audit import services
-from apps.audit.models import GENESIS_HASH, HEAD_SK, AuditEvent
-from apps.audit.selectors import audit_chain_events, audit_chain_head_get
+from apps.audit.models import GENESIS_HASH, LEGACY_HEAD_SK, AuditEvent
+from apps.audit.selectors import audit_chain_events, audit_chain_last_get
 from apps.audit.services import AuditEntry, audit_event_record, event_hash
-from apps.audit.verify import audit_trail_verify, item_as_event
+from apps.audit.verify import audit_trail_verify, event_mac_check, item_as_event
 from apps.core.context import context_reset, context_set
 from apps.core.dynamo_models import DiagnosticPing
 from apps.core.errors import Conflict
@@ -29,7 +29,7 @@ def _entry(object_id: str, **kwargs: Any) -> AuditEntry:
 
 
 def test_a_change_and_its_event_commit_together_with_who_when_and_where(aws: None) -> None:
-    tokens = context_set(request_id="req-123", source_ip="203.0.113.9")
+    tokens = context_set(request_id="req-123", source_ip="203.0.113.9", client_request_id="portal-42")
     try:
         event = audit_event_record(entry=_entry("p1", reason="checking the queue"),
                                    writes=[lambda tx: tx.save(_ping("p1"), condition=DiagnosticPing.ping_id.does_not_exist())])
@@ -41,10 +41,24 @@ def test_a_change_and_its_event_commit_together_with_who_when_and_where(aws: Non
     assert (stored.seq, stored.prev_hash, stored.hash) == (1, GENESIS_HASH, event.hash)
     assert stored.actor == {"kind": "user", "id": "7", "name": "ana.analyst", "roles": ["analyst"]}
     assert (stored.request_id, stored.source_ip, stored.reason) == ("req-123", "203.0.113.9", "checking the queue")
+    assert stored.client_request_id == "portal-42"
     assert stored.changes == {"sent_by": {"before": None, "after": "ana"}}
-    assert event_hash(item_as_event(stored)) == stored.hash
-    head = AuditEvent.get("diagnostic#p1", HEAD_SK)
-    assert (head.last_seq, head.last_hash, head.last_event_id) == (1, event.hash, event.event_id)
+    assert (stored.hash_version, event_hash(item_as_event(stored))) == ("v2", stored.hash)
+    assert event_mac_check(item_as_event(stored))  # MACed with the audit key in KMS
+    # The client's id is hashed too: changing it breaks the hash.
+    assert event_hash(item_as_event(stored) | {"client_request_id": "other"}) != stored.hash
+
+
+def test_every_write_only_adds_an_item_and_overwrites_none(aws: None, raw: RawTable) -> None:
+    first = audit_event_record(entry=_entry("p4"))
+    before = raw.get("diagnostic#p4", 1)
+
+    second = audit_event_record(entry=_entry("p4"))
+
+    assert raw.get("diagnostic#p4", 1) == before
+    assert [e.sk for e in audit_chain_events(chain="diagnostic#p4")] == ["E#000000000001", "E#000000000002"]
+    assert (second.seq, second.prev_hash) == (2, first.hash)
+    assert "Item" not in raw.client.get_item(TableName=raw.name, Key=raw.key("diagnostic#p4", LEGACY_HEAD_SK))
 
 
 def test_a_failing_condition_on_the_change_writes_no_event(aws: None) -> None:
@@ -54,13 +68,13 @@ def test_a_failing_condition_on_the_change_writes_no_event(aws: None) -> None:
                                                         condition=DiagnosticPing.ping_id.exists())])
 
     assert audit_chain_events(chain="diagnostic#ghost") == []
-    assert audit_chain_head_get(chain="diagnostic#ghost") is None
+    assert audit_chain_last_get(chain="diagnostic#ghost") is None
     assert list(DiagnosticPing.scan()) == []
 
 
 def test_a_failing_audit_write_leaves_the_change_unmade(raw: RawTable, monkeypatch: pytest.MonkeyPatch) -> None:
-    # Something already sits where the event must go (and the head does not know it): the audit write
-    # can never succeed, so the change must not happen either.
+    # Something squats where the event must go and names no seq: the audit write can never succeed,
+    # so the change must not happen either.
     monkeypatch.setattr(services, "RETRY_BACKOFF_SECONDS", 0.0)
     raw.put({"pk": {"S": "diagnostic#p2"}, "sk": {"S": "E#000000000001"}, "event_id": {"S": "squatter"}})
 
@@ -70,10 +84,10 @@ def test_a_failing_audit_write_leaves_the_change_unmade(raw: RawTable, monkeypat
 
     with pytest.raises(DiagnosticPing.DoesNotExist):
         DiagnosticPing.get("p2")
-    assert audit_chain_head_get(chain="diagnostic#p2") is None
+    assert [e.event_id for e in audit_chain_events(chain="diagnostic#p2")] == ["squatter"]
 
 
-def test_a_writer_that_read_a_stale_head_retries_and_appends_after_the_other(
+def test_a_writer_that_read_a_stale_last_event_retries_and_appends_after_the_other(
         aws: None, monkeypatch: pytest.MonkeyPatch) -> None:
     first = audit_event_record(entry=_entry("p3"))
     real_head_get = services._head_get

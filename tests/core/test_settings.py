@@ -9,7 +9,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 REQUIRED = ["DJANGO_SECRET_KEY", "CDD_TABLE_PREFIX", "CDD_DOCUMENTS_BUCKET", "CDD_LISTS_BUCKET",
-            "CDD_AUDIT_BUCKET", "CDD_EXPORTS_BUCKET", "CDD_KMS_KEY_ID", "CDD_QUEUE_PREFIX"]
+            "CDD_AUDIT_BUCKET", "CDD_EXPORTS_BUCKET", "CDD_KMS_KEY_ID", "CDD_QUEUE_PREFIX", "CDD_AUDIT_MAC_KEY_ID",
+            "CDD_DOCUMENT_SCANNER"]
 
 
 def _check(env: dict[str, str]) -> subprocess.CompletedProcess[str]:

@@ -193,11 +193,12 @@ def test_gunicorn_access_log_lines_are_json(monkeypatch):
     req = SimpleNamespace(
         method="POST", path="/api/v1/customers", query="a=1", headers=[("X-Request-Id", "r-1"), ("User-Agent", 'x "q"')]
     )
-    resp = SimpleNamespace(status="201 Created", sent=17)
+    resp = SimpleNamespace(status="201 Created", sent=17, headers=[("X-Request-Id", "srv-1")])
     logger.access(resp, req, {"REMOTE_ADDR": "10.42.1.5"}, timedelta(milliseconds=12.5))
     line = json.loads(records[-1])
     assert line["status"] == 201 and line["method"] == "POST" and line["path"] == "/api/v1/customers"
-    assert line["request_id"] == "r-1" and line["user_agent"] == 'x "q"'
+    assert line["request_id"] == "srv-1" and line["client_request_id"] == "r-1"  # the server's id, the client's apart
+    assert line["user_agent"] == 'x "q"'
     assert line["duration_ms"] == 12.5
 
 

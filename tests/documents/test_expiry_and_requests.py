@@ -29,11 +29,12 @@ def upload(customer_id: str, actor: Actor, expiry: date | None, document_type: s
         meta=services.DocumentMeta(document_type=document_type, issue_date=date(2015, 1, 1), expiry_date=expiry))
 
 
-def test_the_daily_job_expires_what_passed_its_date_once_and_opens_a_trigger(customer_id: str, analyst: Any) -> None:
+def test_the_daily_job_expires_what_passed_its_date_once_and_opens_a_trigger(customer_id: str, analyst: Any,
+                                                                           analyst2: Any) -> None:
     actor = Actor.from_user(analyst)
     old = upload(customer_id, actor, TODAY - timedelta(days=1))
     verified = upload(customer_id, actor, TODAY - timedelta(days=400))
-    services.document_verify(customer_id=customer_id, document_id=verified.document_id, actor=actor,
+    services.document_verify(customer_id=customer_id, document_id=verified.document_id, actor=Actor.from_user(analyst2),
                              today=date(2020, 1, 1))
     today_last = upload(customer_id, actor, TODAY)
     undated = upload(customer_id, actor, None, "proof_of_address")

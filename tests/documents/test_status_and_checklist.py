@@ -29,20 +29,20 @@ def url(customer_id: str, document_id: str, action: str) -> str:
 
 
 def test_an_analyst_verifies_a_received_document_and_the_trail_records_who(customer_id: str, analyst: Any,
-                                                                             client_for: Any) -> None:
+                                                                             analyst2: Any, client_for: Any) -> None:
     document_id = upload(customer_id, Actor.from_user(analyst))
-    response = client_for(analyst).post(url(customer_id, document_id, "verify"), {"version": 1}, format="json")
+    response = client_for(analyst2).post(url(customer_id, document_id, "verify"), {"version": 1}, format="json")
     assert response.status_code == 200, response.json()
     assert response.json()["status"] == "verified"
-    assert response.json()["verified_by"] == f"user:{analyst.pk}"
+    assert response.json()["verified_by"] == f"user:{analyst2.pk}"
     events = list(AuditEvent.query(f"document#{document_id}", AuditEvent.sk.startswith("E#")))
     assert [e.action for e in events] == ["document.uploaded", "document.verified"]
     assert events[-1].changes["status"] == {"before": "received", "after": "verified"}
 
 
-def test_a_stale_version_gets_412_and_a_wrong_status_gets_409(customer_id: str, analyst: Any,
+def test_a_stale_version_gets_412_and_a_wrong_status_gets_409(customer_id: str, analyst: Any, analyst2: Any,
                                                               client_for: Any) -> None:
-    client = client_for(analyst)
+    client = client_for(analyst2)
     document_id = upload(customer_id, Actor.from_user(analyst))
     assert client.post(url(customer_id, document_id, "verify"), {"version": 7}, format="json").status_code == 412
     assert client.post(url(customer_id, document_id, "verify")).status_code == 200
@@ -63,11 +63,20 @@ def test_reject_and_waive_need_a_reason(customer_id: str, analyst: Any, client_f
     assert waived.json()["status"] == "waived"
 
 
-def test_an_expired_document_cannot_be_verified(customer_id: str, analyst: Any) -> None:
-    actor = Actor.from_user(analyst)
-    document_id = upload(customer_id, actor, issue_date=date(2010, 1, 1), expiry_date=date(2020, 1, 1))
+def test_an_expired_document_cannot_be_verified(customer_id: str, analyst: Any, analyst2: Any) -> None:
+    document_id = upload(customer_id, Actor.from_user(analyst), issue_date=date(2010, 1, 1),
+                         expiry_date=date(2020, 1, 1))
     with pytest.raises(services.DocumentRejected, match="expired on 2020-01-01"):
-        services.document_verify(customer_id=customer_id, document_id=document_id, actor=actor)
+        services.document_verify(customer_id=customer_id, document_id=document_id, actor=Actor.from_user(analyst2))
+
+
+def test_nobody_verifies_their_own_upload(customer_id: str, analyst: Any, analyst2: Any, client_for: Any) -> None:
+    document_id = upload(customer_id, Actor.from_user(analyst))
+    own = client_for(analyst).post(url(customer_id, document_id, "verify"))
+    assert (own.status_code, own.json()["code"]) == (403, "four_eyes_violation")
+    assert "another analyst must verify it" in own.json()["message"]
+    other = client_for(analyst2).post(url(customer_id, document_id, "verify"))
+    assert (other.status_code, other.json()["status"]) == (200, "verified")
 
 
 def test_a_reviewer_reads_but_cannot_change_a_document(customer_id: str, analyst: Any, reviewer: Any,
@@ -79,7 +88,8 @@ def test_a_reviewer_reads_but_cannot_change_a_document(customer_id: str, analyst
 
 
 def test_the_checklist_shows_the_gap_between_required_and_verified(make_customer: Callable[..., str],
-                                                                   analyst: Any, client_for: Any) -> None:
+                                                                   analyst: Any, analyst2: Any,
+                                                                   client_for: Any) -> None:
     actor = Actor.from_user(analyst)
     services.requirements_default_load(actor=actor)
     customer_id = make_customer(customer_type="individual", cdd_level="enhanced", jurisdiction="FR")
@@ -91,7 +101,7 @@ def test_the_checklist_shows_the_gap_between_required_and_verified(make_customer
 
     passport = upload(customer_id, actor, "national_id_card")
     upload(customer_id, actor, "proof_of_address")
-    services.document_verify(customer_id=customer_id, document_id=passport, actor=actor)
+    services.document_verify(customer_id=customer_id, document_id=passport, actor=Actor.from_user(analyst2))
     services.document_request_create(customer_id=customer_id, document_types=["source_of_wealth"],
                                      due_date=date(2099, 1, 1), actor=actor)
     items = {i.code: i for i in document_checklist(customer_id=customer_id)}

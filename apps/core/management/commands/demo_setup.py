@@ -58,7 +58,7 @@ class Command(BaseCommand):
             for line in lines:
                 self.stdout.write("  " + line)
             _, full = api_key_create(name="demo onboarding portal", user=User.objects.get(username="portal"),
-                                     scopes=list(SCOPES), actor=actor)
+                                     scopes=[s for s in SCOPES if s != "integrations:all"], actor=actor)
             self.stdout.write(self.style.WARNING(
                 "Integration API key (shown once; send as 'Authorization: Api-Key <key>'):"))
             self.stdout.write("  " + full)

@@ -240,6 +240,8 @@ resource "aws_s3_bucket_object_lock_configuration" "audit" {
 
 data "aws_iam_policy_document" "bucket" {
   for_each = local.buckets
+  # The documents bucket adds its malware-scan gate (malware_protection.tf).
+  source_policy_documents = each.key == "documents" ? [data.aws_iam_policy_document.documents_malware_gate.json] : []
 
   statement {
     sid       = "DenyInsecureTransport"
@@ -277,6 +279,27 @@ data "aws_iam_policy_document" "bucket" {
       test     = "StringNotEquals"
       variable = "s3:x-amz-server-side-encryption-aws-kms-key-id"
       values   = [var.kms_key_arn]
+    }
+  }
+
+  # Audit anchors are written once: a put without If-None-Match (which would add a newer version
+  # over a locked one, and become what a plain GET returns) is refused, whoever sends it.
+  dynamic "statement" {
+    for_each = each.key == "audit" ? [1] : []
+    content {
+      sid       = "AuditAnchorsAreWrittenOnce"
+      effect    = "Deny"
+      actions   = ["s3:PutObject"]
+      resources = ["${aws_s3_bucket.this[each.key].arn}/anchors/*"]
+      principals {
+        type        = "*"
+        identifiers = ["*"]
+      }
+      condition {
+        test     = "Null"
+        variable = "s3:if-none-match"
+        values   = ["true"]
+      }
     }
   }
 }

@@ -32,6 +32,12 @@ locals {
     GUNICORN_FORWARDED_ALLOW_IPS = var.cidr_block
   }
 
+  # The HTTP services sit behind one load balancer that appends the client's address to X-Forwarded-For
+  # (modules/ingress, xff_header_processing_mode = "append"): the app believes that one entry and no other.
+  behind_alb = {
+    CDD_TRUSTED_PROXY_HOPS = "1"
+  }
+
   services = {
     for svc, kind in { api = "http", web = "http", admin = "http", worker = "worker", beat = "beat" } :
     svc => {
@@ -42,7 +48,7 @@ locals {
       max_count = kind == "beat" ? 1 : var.capacity[svc].max_count
       secrets   = local.service_secrets[svc]
       environment = (
-        kind == "http" ? tomap(merge(local.gunicorn, {
+        kind == "http" ? tomap(merge(local.gunicorn, local.behind_alb, {
           # localhost: the container health check (docker/healthcheck.py) calls 127.0.0.1 with Host: localhost.
           DJANGO_ALLOWED_HOSTS        = "${var.hostnames[svc]},localhost"
           DJANGO_CSRF_TRUSTED_ORIGINS = "https://${var.hostnames[svc]}"
@@ -61,10 +67,12 @@ locals {
     AWS_REGION              = data.aws_region.current.region
     CDD_TABLE_PREFIX        = local.name
     CDD_DOCUMENTS_BUCKET    = module.data.bucket_names["documents"]
+    CDD_DOCUMENT_SCANNER    = "guardduty" # GuardDuty Malware Protection for S3 (modules/data/malware_protection.tf)
     CDD_LISTS_BUCKET        = module.data.bucket_names["lists"]
     CDD_AUDIT_BUCKET        = module.data.bucket_names["audit"]
     CDD_EXPORTS_BUCKET      = module.data.bucket_names["exports"]
     CDD_KMS_KEY_ID          = module.kms.key_arn
+    CDD_AUDIT_MAC_KEY_ID    = module.kms.audit_mac_key_arn
     CDD_QUEUE_PREFIX        = local.queue_prefix
     CDD_SQS_QUEUE_URL_BASE  = "https://sqs.${data.aws_region.current.region}.amazonaws.com/${data.aws_caller_identity.current.account_id}/"
     CDD_SCREENING_THRESHOLD = tostring(var.screening_threshold)
@@ -121,6 +129,7 @@ module "iam" {
   secret_arns        = module.data.secret_arns
   service_secrets    = local.service_secrets
   kms_key_arn        = module.kms.key_arn
+  audit_mac_key_arn  = module.kms.audit_mac_key_arn
   ecr_repository_arn = var.ecr_repository_arn
   tags               = local.tags
 }

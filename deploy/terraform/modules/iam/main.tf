@@ -11,6 +11,11 @@
 #    (PutItem, which the app sends with attribute_not_exists conditions). Every task role
 #    also carries an explicit Deny, and the tables' resource policies deny it to everyone;
 #  * Scan is for offline jobs: only the worker may Scan.
+#  * IAM cannot require a put's condition, so a role that may PutItem could still put over an
+#    audit item: every event carries a MAC under the audit HMAC key, which the writers may only
+#    GenerateMac with and the verifiers (worker, web) VerifyMac with; no role may do anything
+#    else with that key, and the checkpoints in the Object Lock bucket catch what the MAC cannot
+#    (a deleted or truncated chain).
 #
 # Adding a service: add a policy document below, an entry in local.task_policies, and
 # the service in modules/environment (docs/deploy.md, "Adding a service").
@@ -42,6 +47,9 @@ locals {
   queue_send     = ["sqs:SendMessage", "sqs:GetQueueUrl", "sqs:GetQueueAttributes"]
   queue_consume  = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl", "sqs:GetQueueAttributes"]
   key_use        = ["kms:Decrypt", "kms:GenerateDataKey"]
+  audit_sign     = ["kms:GenerateMac"]
+  audit_check    = ["kms:VerifyMac"]
+  anchors_prefix = ["anchors/*"]
 
   task_policies = {
     api    = data.aws_iam_policy_document.api.json
@@ -113,6 +121,11 @@ data "aws_iam_policy_document" "api" {
     actions   = local.key_use
     resources = [var.kms_key_arn]
   }
+  statement {
+    sid       = "SignAuditEvents"
+    actions   = local.audit_sign
+    resources = [var.audit_mac_key_arn]
+  }
 }
 
 data "aws_iam_policy_document" "web" {
@@ -156,6 +169,26 @@ data "aws_iam_policy_document" "web" {
     sid       = "UseTheEnvironmentKey"
     actions   = local.key_use
     resources = [var.kms_key_arn]
+  }
+  statement {
+    sid       = "SignAuditEvents"
+    actions   = local.audit_sign
+    resources = [var.audit_mac_key_arn]
+  }
+  statement {
+    sid       = "VerifyTheAuditTrail"
+    actions   = local.audit_check
+    resources = [var.audit_mac_key_arn]
+  }
+  statement {
+    sid       = "FindTheLatestAuditCheckpoints"
+    actions   = local.bucket_list
+    resources = [var.bucket_arns["audit"]]
+    condition {
+      test     = "StringLike"
+      variable = "s3:prefix"
+      values   = local.anchors_prefix
+    }
   }
 }
 
@@ -201,6 +234,11 @@ data "aws_iam_policy_document" "admin" {
     actions   = local.key_use
     resources = [var.kms_key_arn]
   }
+  statement {
+    sid       = "SignAuditEvents"
+    actions   = local.audit_sign
+    resources = [var.audit_mac_key_arn]
+  }
 }
 
 data "aws_iam_policy_document" "worker" {
@@ -236,6 +274,12 @@ data "aws_iam_policy_document" "worker" {
     resources = ["${var.bucket_arns["documents"]}/*", "${var.bucket_arns["lists"]}/*", "${var.bucket_arns["exports"]}/*", "${var.bucket_arns["audit"]}/*"]
   }
   statement {
+    # GuardDuty Malware Protection's result on each document file (apps/documents/scanning.py).
+    sid       = "ReadMalwareScanResults"
+    actions   = ["s3:GetObjectTagging", "s3:GetObjectVersionTagging"]
+    resources = ["${var.bucket_arns["documents"]}/*"]
+  }
+  statement {
     sid       = "ListListSnapshots"
     actions   = local.bucket_list
     resources = [var.bucket_arns["lists"]]
@@ -249,6 +293,26 @@ data "aws_iam_policy_document" "worker" {
     sid       = "UseTheEnvironmentKey"
     actions   = local.key_use
     resources = [var.kms_key_arn]
+  }
+  statement {
+    sid       = "SignAuditEvents"
+    actions   = local.audit_sign
+    resources = [var.audit_mac_key_arn]
+  }
+  statement {
+    sid       = "VerifyTheAuditTrail"
+    actions   = local.audit_check
+    resources = [var.audit_mac_key_arn]
+  }
+  statement {
+    sid       = "FindTheLatestAuditCheckpoints"
+    actions   = local.bucket_list
+    resources = [var.bucket_arns["audit"]]
+    condition {
+      test     = "StringLike"
+      variable = "s3:prefix"
+      values   = local.anchors_prefix
+    }
   }
 }
 

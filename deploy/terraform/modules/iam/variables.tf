@@ -43,3 +43,8 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "audit_mac_key_arn" {
+  description = "The audit trail's HMAC key: writers GenerateMac, verifiers VerifyMac (modules/kms)."
+  type        = string
+}

@@ -78,6 +78,10 @@ resource "aws_lb" "this" {
   subnets                    = each.value.internal ? var.private_subnet_ids : var.public_subnet_ids
   security_groups            = [aws_security_group.alb[each.key].id]
   drop_invalid_header_fields = true
+  # The ALB adds the address it saw to the right of X-Forwarded-For; the services believe only that entry
+  # (CDD_TRUSTED_PROXY_HOPS = 1, set by modules/environment). No port: the allow-list compares addresses.
+  xff_header_processing_mode = "append"
+  enable_xff_client_port     = false
   desync_mitigation_mode     = "strictest"
   enable_deletion_protection = true
   idle_timeout               = 60

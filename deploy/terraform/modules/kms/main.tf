@@ -64,3 +64,38 @@ resource "aws_kms_alias" "this" {
   name          = "alias/${var.name}"
   target_key_id = aws_kms_key.this.key_id
 }
+
+# The audit trail's HMAC key: every audit event and checkpoint carries a MAC under it, so
+# access to the table or the bucket alone cannot forge or re-chain the trail. KMS never exports
+# the key; task roles may only GenerateMac (writers) or VerifyMac (verifiers) through IAM
+# (modules/iam). HMAC keys have no automatic rotation; a new key means a new CDD_AUDIT_MAC_KEY_ID
+# and verifiers that know the old one (docs/audit.md).
+resource "aws_kms_key" "audit_mac" {
+  description              = "CDD ${var.name}: MACs of the audit trail (GenerateMac/VerifyMac only)"
+  customer_master_key_spec = "HMAC_256"
+  key_usage                = "GENERATE_VERIFY_MAC"
+  deletion_window_in_days  = 30
+  policy                   = data.aws_iam_policy_document.audit_mac.json
+  tags                     = var.tags
+}
+
+resource "aws_kms_alias" "audit_mac" {
+  name          = "alias/${var.name}-audit-mac"
+  target_key_id = aws_kms_key.audit_mac.key_id
+}
+
+data "aws_iam_policy_document" "audit_mac" {
+  #checkov:skip=CKV_AWS_109:A key policy's "*" resource is this key alone; administration stays with the account root, delegated through IAM.
+  #checkov:skip=CKV_AWS_111:A key policy's "*" resource is this key alone; MAC use is granted per role through IAM on this key's ARN.
+  #checkov:skip=CKV_AWS_356:A key policy's "*" resource is this key alone (AWS requires "*" in key policies).
+  statement {
+    sid       = "AccountAdministersTheKeyThroughIam"
+    effect    = "Allow"
+    actions   = ["kms:*"]
+    resources = ["*"]
+    principals {
+      type        = "AWS"
+      identifiers = [local.account_root]
+    }
+  }
+}
