@@ -558,8 +558,9 @@ class ChainStatus:
             return "Nothing to verify: no events were recorded for this object."
         anchored = (f" and matches the anchor of {self.checkpoint_at[:16].replace('T', ' ')} UTC"
                     if self.checkpoint_at else ", not yet anchored (the next checkpoint comes within minutes)")
-        return (f"Verified: all {self.events} events recompute and link, the last one's MAC verifies with the audit "
-                f"key{anchored}.")
+        counted = ("its one event recomputes, and its MAC verifies" if self.events == 1 else
+                   f"all {self.events} events recompute and link, the last one's MAC verifies")
+        return f"Verified: {counted} with the audit key{anchored}."
 
 
 def audit_chain_status(*, chain: str) -> ChainStatus:

@@ -242,3 +242,18 @@ def test_an_approval_survives_the_risk_worker_changing_the_customer_meanwhile(
     assert (customer.status, customer.risk_rating) == ("active", "medium")  # both writes kept
     events = [e.action for e in AuditEvent.query(f"case#{case.case_id}") if e.action]
     assert events.count("case.approved") == 1
+
+
+def test_the_case_page_says_whether_its_timeline_verifies(aws: None, analyst: Any, reviewer: Any) -> None:
+    from apps.audit.services import chain_key
+
+    case = _submitted(analyst)
+    browser = Client()
+    browser.force_login(reviewer)
+    html = browser.get(f"/cases/{case.case_id}/").content.decode()
+    assert 'data-verified="true"' in html and "Verified: all 2 events recompute and link" in html
+    [first, _] = list(AuditEvent.query(chain_key("case", case.case_id), AuditEvent.sk.startswith("E#")))
+    first.reason = "rewritten"  # someone with table access edits the trail
+    first.save()
+    html = browser.get(f"/cases/{case.case_id}/").content.decode()
+    assert 'data-verified="false"' in html and "Not verified" in html
