@@ -15,7 +15,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import admin
-from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.admin.forms import AdminAuthenticationForm, AdminPasswordChangeForm
 from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
@@ -75,12 +75,24 @@ class CddAdminAuthenticationForm(AdminAuthenticationForm):
                 params={"roles": ", ".join(sorted(admin_roles()))})
 
 
+class OwnPasswordChangeForm(AdminPasswordChangeForm):
+    """The admin's "change password" for the signed-in user, through the identity service (audited)."""
+
+    def save(self, commit: bool = True) -> Any:
+        from apps.audit.actors import Actor
+        from apps.core.services import user_password_set
+
+        return user_password_set(user=self.user, password=self.cleaned_data["new_password1"],
+                                 actor=Actor.from_user(self.user))
+
+
 class CddAdminSite(admin.AdminSite):
     site_header = "CDD platform administration"
     site_title = "CDD admin"
     index_title = "Compliance administration"
     index_template = "admin/cdd_index.html"
     login_form = CddAdminAuthenticationForm
+    password_change_form = OwnPasswordChangeForm
 
     def has_permission(self, request: HttpRequest) -> bool:
         user = request.user

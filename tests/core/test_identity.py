@@ -135,3 +135,17 @@ def test_a_platform_admin_holds_no_case_role_so_cannot_approve(platform_admin: U
     response = client_for(platform_admin).post(f"/api/v1/cases/{case.case_id}/approve", {"rationale": "x"},
                                                format="json")
     assert response.status_code == 403
+
+
+def test_changing_your_own_password_in_the_admin_is_audited(analyst: User) -> None:
+    analyst.set_password("the-old-long-password-1")
+    analyst.save()
+    browser = _admin(analyst)
+    response = browser.post("/admin/password_change/", {
+        "old_password": "the-old-long-password-1", "new_password1": "the-new-long-password-2",
+        "new_password2": "the-new-long-password-2"})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    analyst.refresh_from_db()
+    assert analyst.check_password("the-new-long-password-2")
+    [event] = _events(analyst)
+    assert (event.action, event.actor["name"], event.data["own"]) == ("user.password_set", analyst.username, True)

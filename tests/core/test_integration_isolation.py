@@ -7,17 +7,16 @@ integration's customers.
 from __future__ import annotations
 
 import re
-from typing import Any
 
 import pytest
 from django.contrib.auth.models import Group, User
-from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.test import APIClient
 
 from apps.audit.actors import Actor
 from apps.core.integrations import ALL_INTEGRATIONS_SCOPE, SCOPE_KINDS
 from apps.core.roles import INTEGRATION, SCOPES
 from apps.core.services import api_key_create
+from tests.core.routes import api_routes
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("aws")]
 
@@ -83,23 +82,8 @@ def test_a_key_with_the_all_integrations_scope_reaches_every_customer(portal: AP
     assert [c["customer_id"] for c in found.json()["results"]] == [customer_id]
 
 
-def _api_routes() -> list[tuple[str, Any]]:
-    """Every API route with its view class, as a path template."""
-    routes: list[tuple[str, Any]] = []
-
-    def walk(patterns: list[Any], prefix: str) -> None:
-        for pattern in patterns:
-            if isinstance(pattern, URLResolver):
-                walk(pattern.url_patterns, prefix + str(pattern.pattern))
-            elif isinstance(pattern, URLPattern) and hasattr(pattern.callback, "view_class"):
-                routes.append((prefix + str(pattern.pattern), pattern.callback.view_class))
-
-    walk(get_resolver("cdd.urls.api").url_patterns, "/")
-    return routes
-
-
 def test_every_view_open_to_keys_says_how_it_is_confined() -> None:
-    open_to_keys = [(route, view) for route, view in _api_routes() if getattr(view, "required_scopes", None)]
+    open_to_keys = [(route, view) for route, view in api_routes() if getattr(view, "required_scopes", None)]
     assert len(open_to_keys) > 20
     undeclared = [route for route, view in open_to_keys if getattr(view, "integration_scope", None) not in SCOPE_KINDS]
     assert undeclared == []
@@ -115,7 +99,7 @@ def test_no_route_of_another_integrations_customer_answers_a_confined_key(portal
     ids = {"customer_id": customer_id, "case_id": f"onboarding-{customer_id}"}
     alerts = alerts_of_customer(customer_id=customer_id)
     reached = []
-    for route, view in _api_routes():
+    for route, view in api_routes():
         kind = getattr(view, "integration_scope", None)
         if kind != "customer":
             continue

@@ -13,30 +13,16 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
-from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.test import APIClient
 
 from apps.audit.actors import Actor
 from apps.core.roles import ANALYST, AUDITOR, PLATFORM_ADMIN, REVIEWER, SCOPES, SENIOR_REVIEWER
 from apps.core.services import api_key_create
+from tests.core.routes import api_routes
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("aws")]
 
 METHODS = ("GET", "POST", "PATCH", "PUT", "DELETE")
-
-
-def _routes() -> list[tuple[str, Any]]:
-    found: list[tuple[str, Any]] = []
-
-    def walk(patterns: list[Any], prefix: str) -> None:
-        for pattern in patterns:
-            if isinstance(pattern, URLResolver):
-                walk(pattern.url_patterns, prefix + str(pattern.pattern))
-            elif isinstance(pattern, URLPattern) and hasattr(pattern.callback, "view_class"):
-                found.append((prefix + str(pattern.pattern), pattern.callback.view_class))
-
-    walk(get_resolver("cdd.urls.api").url_patterns, "/")
-    return [(route, view) for route, view in found if route.startswith("/api/v1/")]
 
 
 def _roles_for(view: Any, method: str) -> set[str]:
@@ -62,7 +48,7 @@ def test_every_operation_admits_exactly_the_roles_and_scopes_it_states(
         keys[scope] = APIClient()
         keys[scope].credentials(HTTP_AUTHORIZATION=f"Api-Key {key}")
     checked, deviations = 0, []
-    for route, view in _routes():
+    for route, view in api_routes():
         path = re.sub(r"<str:(\w+)>", lambda m: f"no-such-{m.group(1)}", route)
         handlers = [m for m in METHODS if hasattr(view, m.lower())]
         for method in handlers:
