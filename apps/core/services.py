@@ -25,21 +25,13 @@ from apps.audit.services import AuditEntry, audit_event_record
 from apps.core.errors import Forbidden, NotFound, ValidationFailed
 from apps.core.models import ApiKey
 from apps.core.roles import (
-    ANALYST,
     INTEGRATION,
     PLATFORM_ADMIN,
     ROLE_CONFLICTS,
     ROLE_NEEDS,
     ROLES,
     SCOPES,
-    SENIOR_REVIEWER,
 )
-
-# Roles whose holders sign in to the admin service: analysts (domain pages), senior reviewers (their
-# four-eyes tools there: risk model publication, held list versions, re-screening), platform admins
-# (users, API keys). Reviewers and auditors work in the web UI.
-ADMIN_ROLES = frozenset({ANALYST, SENIOR_REVIEWER, PLATFORM_ADMIN})
-
 
 # What platform admins may do in the admin: manage accounts and API keys (through the audited pages above).
 PLATFORM_ADMIN_PERMISSIONS = (("auth", "view_user"), ("auth", "add_user"), ("auth", "change_user"),
@@ -103,9 +95,10 @@ def _identity(user: AbstractUser) -> dict[str, object]:
 
 
 def _staff_for(roles: Iterable[str], superuser: bool = False) -> bool:
-    from django.conf import settings
+    """Staff (admin access) for the roles that sign in to the admin (``CDD_ADMIN_ROLES``)."""
+    from apps.core.admin_site import admin_roles
 
-    return superuser or bool(set(roles) & set(getattr(settings, "CDD_ADMIN_ROLES", ADMIN_ROLES)))
+    return superuser or bool(set(roles) & admin_roles())
 
 
 def user_create(*, username: str, password: str | None, roles: Iterable[str], actor: Actor,

@@ -247,7 +247,13 @@ def file_accept(*, stream: IO[bytes], max_bytes: int, declared_size: int | None 
 def _file_commit(*, customer_id: str, document_id: str, existing: Document | None, meta: DocumentMeta | None,
                  facts: checks.FileFacts, verdict: ScanVerdict, key: str, version_id: str | None,
                  filename: str | None, upload_id: str | None, actor: Actor) -> Document:
-    """Write the record of a file now in S3 (new document, requested one fulfilled, or a replacement)."""
+    """Write the record of a file now in S3 (new document, requested one fulfilled, or a replacement).
+
+    A file the scanner checks asynchronously is handed to it first; its result arrives through the
+    ``documents.scan_result`` outbox item recorded here.
+    """
+    if verdict.verdict == PENDING:
+        scanner_for(verdict.engine).submit(key=key, version_id=version_id)
     now = utcnow()
     if existing is None:
         assert meta is not None
@@ -318,8 +324,6 @@ def document_upload(*, customer_id: str, file: IO[bytes], filename: str | None, 
     key = storage.document_key(customer_id=customer_id, document_id=document_id)
     version_id = storage.object_put(key=key, body=file, content_type=facts.content_type, sha256=facts.sha256)
     try:
-        if verdict.verdict == PENDING:
-            scanner_for(verdict.engine).submit(key=key, version_id=version_id)
         return _file_commit(customer_id=customer_id, document_id=document_id, existing=existing, meta=meta,
                             facts=facts, verdict=verdict, key=key, version_id=version_id, filename=filename,
                             upload_id=None, actor=actor)
@@ -433,8 +437,6 @@ def document_upload_complete(*, customer_id: str, upload_id: str, actor: Actor) 
         version_id = storage.object_copy(source_key=incoming, key=key, content_type=facts.content_type,
                                          sha256=facts.sha256)
         try:
-            if verdict.verdict == PENDING:
-                scanner_for(verdict.engine).submit(key=key, version_id=version_id)
             document = _file_commit(customer_id=customer_id, document_id=document_id, existing=existing, meta=meta,
                                     facts=facts, verdict=verdict, key=key, version_id=version_id,
                                     filename=ticket["f"], upload_id=ticket["n"], actor=actor)
@@ -471,13 +473,14 @@ SCAN_ACTOR = "documents.scan"
 
 
 def document_scan_record(*, customer_id: str, document_id: str, s3_version_id: str | None, verdict: ScanVerdict,
-                         item: OutboxItem | None = None) -> Document | None:
+                         item: OutboxItem | None = None, document: Document | None = None) -> Document | None:
     """Record the scanner's verdict on a pending file: clean -> received, malware -> infected, failed -> rejected.
 
     Only the file the scan was for moves on (a replacement uploaded meanwhile waits for its own);
-    the outbox item, when given, is marked done in the same transaction. None when nothing was due.
+    the outbox item, when given, is marked done in the same transaction (its version condition guards a
+    concurrent change of ``document``, when the caller has read it already). None when nothing was due.
     """
-    document = _document_get(customer_id=customer_id, document_id=document_id)
+    document = document or _document_get(customer_id=customer_id, document_id=document_id)
     if document.status != PENDING_SCAN or document.s3_version_id != s3_version_id:
         return None
     before = document_audit_view(document)
@@ -533,7 +536,8 @@ def document_scan_result_process(*, item: OutboxItem) -> dict[str, Any] | None:
         verdict = ScanVerdict(engine=payload["engine"], verdict=FAILED,
                               signature=f"no result within {int(limit.total_seconds())} s")
     recorded = document_scan_record(customer_id=payload["customer_id"], document_id=payload["document_id"],
-                                    s3_version_id=payload["s3_version_id"], verdict=verdict, item=item)
+                                    s3_version_id=payload["s3_version_id"], verdict=verdict, item=item,
+                                    document=document)
     return {"status": recorded.status if recorded else "nothing due"}
 
 

@@ -17,7 +17,7 @@ from apps.core.etags import expected_version
 from apps.core.integrations import integration_confined
 from apps.core.openapi import ERROR_RESPONSES, error
 from apps.core.roles import ANALYST, AUDITOR, REVIEWER, SENIOR_REVIEWER
-from apps.customers.access import CustomerOwned, customer_ids_of_integration
+from apps.customers.access import CustomerOwned
 from apps.reviews import services
 from apps.reviews.models import STATUSES, Case
 from apps.reviews.selectors import case_queue
@@ -71,11 +71,8 @@ class CaseListApi(APIView):
     def get(self, request: Request) -> Response:
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
-        cases = case_queue(status=filters.validated_data["status"], limit=filters.validated_data["limit"])
-        confined = integration_confined(request)
-        if confined is not None:  # a key confined to its integration sees its own customers' cases only
-            own = customer_ids_of_integration(customer_ids=[c.customer_id for c in cases], integration=confined)
-            cases = [c for c in cases if c.customer_id in own]
+        cases = case_queue(status=filters.validated_data["status"], limit=filters.validated_data["limit"],
+                           integration=integration_confined(request))  # a confined key: its own customers only
         return Response(CaseOutputSerializer(cases, many=True).data)
 
 
