@@ -14,8 +14,9 @@ Access patterns (no scans):
 |---|---|
 | active version of a list (screening, ``list_entities_active``, sanity check) | GetItem ``list_heads[list_key]``, then GetItem ``list_versions[list_key, version_id]`` |
 | versions of a list, newest first (admin, ``lists_load`` output) | Query ``list_versions`` on ``list_key``, ``scan_index_forward=False`` |
-| one version (alerts replay the version that produced them) | GetItem ``list_versions[list_key, version_id]`` |
-| the latest load with a given checksum (idempotent refresh) | Query ``ListVersionByChecksumIndex`` on ``checksum`` |
+| one version (alerts replay the version that produced them; the admin's version page) | GetItem ``list_versions[list_key, version_id]`` |
+| a version's changes entry by entry (the admin's diff page) | GetItem as above, then the S3 object ``changes.json.gz`` (computed once from the two versions' ``entities.jsonl.gz``) |
+| the latest load with a given checksum (idempotent refresh; an upload already awaiting activation) | Query ``ListVersionByChecksumIndex`` on ``checksum`` |
 
 Raw and normalised files live in S3 (``CDD_LISTS_BUCKET``) under ``lists/<list_key>/<version_id>/``.
 """
@@ -35,11 +36,14 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
 from apps.core.dynamo import CddModel, TableMeta, utcnow
 
-ListVersionStatus = Literal["active", "superseded", "refused", "held"]
+ListVersionStatus = Literal["active", "superseded", "refused", "held", "staged", "discarded"]
 STATUS_ACTIVE = "active"
 STATUS_SUPERSEDED = "superseded"
 STATUS_REFUSED = "refused"
 STATUS_HELD = "held"  # parsed and stored, but shrank too much: waits for a senior person to activate it
+STATUS_STAGED = "staged"  # uploaded in the admin, parsed and diffed: waits for a second, senior person
+STATUS_DISCARDED = "discarded"  # a staged or held version someone decided not to activate (with the reason)
+AWAITING = (STATUS_STAGED, STATUS_HELD)  # versions that wait for a senior reviewer's activation
 
 
 class ListVersionByChecksumIndex(GlobalSecondaryIndex["ListVersion"]):
@@ -61,7 +65,7 @@ class ListVersion(CddModel):
 
     list_key = UnicodeAttribute(hash_key=True)
     version_id = UnicodeAttribute(range_key=True)  # ULID
-    status = UnicodeAttribute()  # active | superseded | refused
+    status = UnicodeAttribute()  # active | superseded | refused | held | staged | discarded
     checksum = UnicodeAttribute()  # sha256 over the raw files (name and content)
     file_checksums = JSONAttribute(default=dict)  # {file name: sha256}
     entity_count = NumberAttribute(default=0)
@@ -77,10 +81,15 @@ class ListVersion(CddModel):
     message = UnicodeAttribute(null=True)  # why it was refused
     source = UnicodeAttribute()  # snapshot | upload | url | directory
     source_url = UnicodeAttribute(null=True)
+    file_names = JSONAttribute(null=True)  # {canonical name: the name it was uploaded as}
     loaded_by = JSONAttribute(default=dict)  # Actor.as_dict()
     created_at = UTCDateTimeAttribute(default=utcnow)
     activated_at = UTCDateTimeAttribute(null=True)
+    activated_by = JSONAttribute(null=True)  # Actor.as_dict() of whoever made it active
     superseded_at = UTCDateTimeAttribute(null=True)
+    discarded_at = UTCDateTimeAttribute(null=True)
+    discarded_by = JSONAttribute(null=True)
+    discard_reason = UnicodeAttribute(null=True)
 
     by_checksum = ListVersionByChecksumIndex()
 
@@ -101,6 +110,8 @@ class ListVersion(CddModel):
             "source_url": self.source_url,
             "created_at": self.created_at.isoformat() if self.created_at else None,
             "activated_at": self.activated_at.isoformat() if self.activated_at else None,
+            "file_names": self.file_names,
+            "discard_reason": self.discard_reason,
         }
 
 

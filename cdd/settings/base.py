@@ -393,6 +393,7 @@ CDD_LISTS_MAX_ORPHAN_RISE = env("CDD_LISTS_MAX_ORPHAN_RISE", 0.05, cast=float)
 CDD_LISTS_MAX_ORPHAN_SHARE = env("CDD_LISTS_MAX_ORPHAN_SHARE", 0.25, cast=float)
 CDD_LISTS_FETCH_TIMEOUT = env("CDD_LISTS_FETCH_TIMEOUT", 60.0, cast=float)  # seconds per request
 CDD_LISTS_FETCH_MAX_BYTES = env("CDD_LISTS_FETCH_MAX_BYTES", 200 * 1024 * 1024, cast=int)  # per file
+CDD_LISTS_UPLOAD_MAX_BYTES = env("CDD_LISTS_UPLOAD_MAX_BYTES", 100 * 1024 * 1024, cast=int)  # per file, in the admin
 # {"bank_watch": {"format": "internal"|"ftm", "url": "...", "title": "...", "refresh_cron": "0 3 * * *"}}
 CDD_LISTS_EXTRA = env("CDD_LISTS_EXTRA", "", cast=json_object)
 CDD_LISTS_URLS = env("CDD_LISTS_URLS", "", cast=json_object)  # {"ofac_sdn": {"sdn.csv": "https://mirror/..."}}

@@ -5,6 +5,11 @@ Every load becomes a ``ListVersion``. Raw files and the normalised entities go t
 audit event commit in one DynamoDB transaction. A load whose files cannot be parsed, or whose
 entity count collapsed against the active version, is recorded as ``refused`` with the reason and
 the active version stays as it is.
+
+A file uploaded in the admin (``list_version_upload``) goes through the same load, but stops
+short of activation: it is ``staged`` with its counts and diff, and a senior reviewer who did not
+upload it activates it (``list_version_activate``, the path every activation takes, so the delta
+re-screening follows as for a command-line load) or it is discarded with a reason.
 """
 
 from __future__ import annotations
@@ -28,9 +33,17 @@ from apps.audit.actors import Actor
 from apps.audit.services import AuditEntry, Write, audit_event_record
 from apps.core import aws
 from apps.core.dynamo import utcnow
-from apps.core.errors import Conflict, DomainError, Forbidden, FourEyesViolation, NotFound, ValidationFailed
+from apps.core.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    FourEyesViolation,
+    NotFound,
+    PayloadTooLarge,
+    ValidationFailed,
+)
 from apps.core.outbox import outbox_item_new, outbox_put, outbox_send
-from apps.core.roles import SENIOR_REVIEWER
+from apps.core.roles import ANALYST, SENIOR_REVIEWER
 from apps.screening.lists import (
     ListCollapsed,
     ListParseError,
@@ -45,9 +58,12 @@ from apps.screening.lists import (
     list_source_get,
 )
 from apps.screening.models import (
+    AWAITING,
     STATUS_ACTIVE,
+    STATUS_DISCARDED,
     STATUS_HELD,
     STATUS_REFUSED,
+    STATUS_STAGED,
     STATUS_SUPERSEDED,
     ListHead,
     ListVersion,
@@ -59,6 +75,12 @@ AUDIT_OBJECT_TYPE = "list"
 DIFF_SAMPLE = 20
 MAX_WARNINGS = 50
 LoadSource = Literal["snapshot", "upload", "url", "directory"]
+# Who may upload a list file in the admin (it is only staged), and who activates what someone else staged.
+# Analysts prepare; senior reviewers decide. ROLE_CONFLICTS keeps the two apart (no analyst is a senior
+# reviewer), and the service also refuses the uploader's own activation, so a senior reviewer who uploads
+# needs another senior reviewer.
+LIST_UPLOADERS = (ANALYST, SENIOR_REVIEWER)
+LIST_ACTIVATORS = (SENIOR_REVIEWER,)
 
 
 class ListFetchFailed(DomainError):
@@ -76,7 +98,7 @@ class UnknownList(NotFound):
 class ListLoadOutcome:
     """What a load did: ``activated`` a new version, ``refused`` it, or found it ``unchanged``."""
 
-    outcome: Literal["activated", "refused", "unchanged", "held"]
+    outcome: Literal["activated", "refused", "unchanged", "held", "staged"]
     version: ListVersion
     result: ParseResult | None = None
 
@@ -129,6 +151,11 @@ def _put(key: str, body: bytes, content_type: str) -> None:
         ServerSideEncryption="aws:kms",
         SSEKMSKeyId=settings.CDD_KMS_KEY_ID,
     )
+
+
+def object_put(key: str, body: bytes, content_type: str) -> None:
+    """Store one object of a version (encrypted with the platform key) in the lists bucket."""
+    _put(key, body, content_type)
 
 
 def object_get(key: str) -> bytes:
@@ -249,6 +276,16 @@ def _hold(*, version: ListVersion, message: str, actor: Actor, result: ParseResu
     return ListLoadOutcome(outcome="held", version=version, result=result)
 
 
+def _stage(*, version: ListVersion, actor: Actor, result: ParseResult) -> ListLoadOutcome:
+    version.status = STATUS_STAGED
+    audit_event_record(
+        entry=AuditEntry(actor=actor, action="list_version.staged", object_type=AUDIT_OBJECT_TYPE,
+                         object_id=version.list_key, after=version.as_dict(), data={"diff": version.diff}),
+        writes=[lambda tx: tx.save(version, condition=ListVersion.version_id.does_not_exist())],
+    )
+    return ListLoadOutcome(outcome="staged", version=version, result=result)
+
+
 def list_version_load(
     *,
     list_key: str,
@@ -257,11 +294,15 @@ def list_version_load(
     source: LoadSource = "upload",
     source_url: str | None = None,
     force: bool = False,
+    stage: bool = False,
+    file_names: Mapping[str, str] | None = None,
 ) -> ListLoadOutcome:
     """Parse a list publication and make it the active version, unless it is broken or collapsed.
 
     Identical files to the active version change nothing (``unchanged``). ``force`` skips the
-    collapse check, for a list that really shrank; it is recorded in the audit event.
+    collapse check, for a list that really shrank; it is recorded in the audit event. ``stage``
+    stores a version that passed every check as ``staged`` instead of activating it (the admin's
+    upload: a second person activates it); ``file_names`` records the names the files came with.
     """
     list_source = list_source_for(list_key)
     expected = {f.name.lower(): f.name for f in list_source.files}
@@ -279,6 +320,12 @@ def list_version_load(
     if not force and latest is not None and latest.status == STATUS_REFUSED and latest.checksum == checksum:
         # The same broken publication again (a refresh every two hours): one record is enough.
         return ListLoadOutcome(outcome="refused", version=latest)
+    if stage:
+        waiting = next((v for v in ListVersion.by_checksum.query(checksum, scan_index_forward=False)
+                        if v.list_key == list_key and v.status in AWAITING
+                        and v.previous_version_id == (active.version_id if active else None)), None)
+        if waiting is not None:  # the same file uploaded twice: it already waits for activation
+            return ListLoadOutcome(outcome="staged" if waiting.status == STATUS_STAGED else "held", version=waiting)
 
     version_id = str(ULID())
     prefix = version_prefix(list_key=list_key, version_id=version_id)
@@ -296,6 +343,7 @@ def list_version_load(
         previous_version_id=active.version_id if active else None,
         source=source,
         source_url=source_url,
+        file_names=dict(file_names) if file_names else None,
         loaded_by=actor.as_dict(),
         created_at=utcnow(),
     )
@@ -342,6 +390,8 @@ def list_version_load(
     version.diff = diff.summary(sample=DIFF_SAMPLE)
     if held:
         return _hold(version=version, message=held, actor=actor, result=result)
+    if stage:
+        return _stage(version=version, actor=actor, result=result)
     _activate(
         version=version,
         head=head,
@@ -366,6 +416,7 @@ def _activate(
     now = utcnow()
     version.status = STATUS_ACTIVE
     version.activated_at = now
+    version.activated_by = actor.as_dict()
     if head is None:
         head = ListHead(version.list_key)
     head.active_version_id = version.version_id
@@ -382,9 +433,10 @@ def _activate(
                 actions=[
                     ListVersion.status.set(STATUS_ACTIVE),
                     ListVersion.activated_at.set(now),
+                    ListVersion.activated_by.set(actor.as_dict()),
                     ListVersion.superseded_at.remove(),
                 ],
-                condition=ListVersion.status.is_in(STATUS_SUPERSEDED, STATUS_HELD),
+                condition=ListVersion.status.is_in(STATUS_SUPERSEDED, *AWAITING),
             )
         )
     if previous is not None and previous.version_id != version.version_id:
@@ -434,31 +486,151 @@ def _activate(
 
 
 def list_version_activate(*, list_key: str, version_id: str, actor: Actor, reason: str) -> ListVersion:
-    """Make an earlier (superseded) version active again (a roll-back), or release a held one.
+    """Make a staged or held version active, or an earlier (superseded) one again (a roll-back).
 
-    Releasing a held version is four-eyes: a senior reviewer who did not load it, with a reason.
+    Activating a staged or held version is four-eyes: a senior reviewer who did not load it (a held
+    one needs a reason). A person rolling back is a senior reviewer too; system jobs and the
+    command line (``lists_activate`` acts as a named user) follow the same rules.
     """
     target = _version_get(list_key, version_id)
     head = _head_get(list_key)
     if head is not None and head.active_version_id == version_id:
         return target
-    if target.status == STATUS_REFUSED:
+    if target.status in (STATUS_REFUSED, STATUS_DISCARDED):
+        what = "refused" if target.status == STATUS_REFUSED else "discarded"
+        why = target.message if target.status == STATUS_REFUSED else target.discard_reason
         raise Conflict(
-            f"Version {version_id} of {list_key} was refused ({target.message}); it cannot be activated.",
-            errors={"version_id": ["this version was refused"]},
+            f"Version {version_id} of {list_key} was {what} ({why}); it cannot be activated.",
+            errors={"version_id": [f"this version was {what}"]},
         )
-    if target.status == STATUS_HELD:
-        if SENIOR_REVIEWER not in actor.roles:
-            raise Forbidden(f"Version {version_id} of {list_key} is held ({target.message}); only a senior "
-                            "reviewer activates it.")
-        if (target.loaded_by or {}).get("kind") == actor.kind and (target.loaded_by or {}).get("id") == actor.id:
-            raise FourEyesViolation("You loaded this version; another senior reviewer must activate it (four-eyes).")
-        if not reason or not reason.strip():
+    senior = any(r in actor.roles for r in LIST_ACTIVATORS)
+    if target.status not in AWAITING and actor.kind != "system" and not senior:
+        raise Forbidden(f"Only a senior reviewer makes an earlier version of {list_key} active again.")
+    if target.status in AWAITING:
+        if not senior:
+            state = f"is held ({target.message})" if target.status == STATUS_HELD else "awaits activation"
+            raise Forbidden(f"Version {version_id} of {list_key} {state}; only a senior reviewer activates it.")
+        if list_version_loaded_by(target, actor):
+            raise FourEyesViolation(
+                "You loaded this version; another senior reviewer must activate it (four-eyes).")
+        if target.status == STATUS_HELD and (not reason or not reason.strip()):
             raise ValidationFailed("A reason is required to activate a held version.",
                                    errors={"reason": ["say why the shrink is real"]})
+        active_id = head.active_version_id if head else None
+        if target.previous_version_id != active_id:
+            raise Conflict(
+                f"Version {version_id} of {list_key} was compared with version {target.previous_version_id or 'none'}, "
+                f"but version {active_id} has become active since; its diff is out of date. Discard it and load "
+                "the file again.", errors={"version_id": ["compared with a version that is no longer active"]})
     previous = _version_get(list_key, head.active_version_id) if head else None
-    _activate(version=target, head=head, previous=previous, actor=actor, reason=reason, is_new=False)
+    _activate(version=target, head=head, previous=previous, actor=actor, reason=reason or None, is_new=False)
     return target
+
+
+def list_version_loaded_by(version: ListVersion, actor: Actor) -> bool:
+    """Whether ``actor`` loaded (uploaded) ``version``."""
+    loaded = version.loaded_by or {}
+    return loaded.get("kind") == actor.kind and str(loaded.get("id")) == actor.id
+
+
+def list_version_may_activate(version: ListVersion, actor: Actor) -> bool:
+    """Whether ``actor`` may activate ``version`` now (what the admin offers; the service decides)."""
+    return (version.status in AWAITING and any(r in actor.roles for r in LIST_ACTIVATORS)
+            and not list_version_loaded_by(version, actor))
+
+
+def list_version_may_discard(version: ListVersion, actor: Actor) -> bool:
+    """Whether ``actor`` may discard ``version``: its uploader withdraws it, or a senior reviewer declines it."""
+    return version.status in AWAITING and (
+        list_version_loaded_by(version, actor) or any(r in actor.roles for r in LIST_ACTIVATORS))
+
+
+def list_upload_allowed(actor: Actor) -> bool:
+    return any(r in actor.roles for r in LIST_UPLOADERS)
+
+
+def list_version_discard(*, list_key: str, version_id: str, actor: Actor, reason: str) -> ListVersion:
+    """Decide not to activate a staged or held version, with a reason; the active version stays."""
+    target = _version_get(list_key, version_id)
+    if target.status not in AWAITING:
+        raise Conflict(f"Version {version_id} of {list_key} is {target.status}; only a version awaiting activation "
+                       "can be discarded.", errors={"version_id": [f"this version is {target.status}"]})
+    if not list_version_may_discard(target, actor):
+        raise Forbidden("Only whoever loaded this version or a senior reviewer discards it.")
+    if not reason or not reason.strip():
+        raise ValidationFailed("A reason is required to discard a version.",
+                               errors={"reason": ["say why this version must not be used"]})
+    now = utcnow()
+    before = target.as_dict()
+    previous_status = target.status
+    target.status = STATUS_DISCARDED
+    target.discarded_at = now
+    target.discarded_by = actor.as_dict()
+    target.discard_reason = reason.strip()
+    try:
+        audit_event_record(
+            entry=AuditEntry(actor=actor, action="list_version.discarded", object_type=AUDIT_OBJECT_TYPE,
+                             object_id=list_key, before=before, after=target.as_dict(), reason=target.discard_reason),
+            writes=[lambda tx: tx.update(target, actions=[
+                ListVersion.status.set(STATUS_DISCARDED), ListVersion.discarded_at.set(now),
+                ListVersion.discarded_by.set(actor.as_dict()), ListVersion.discard_reason.set(target.discard_reason),
+            ], condition=ListVersion.status == previous_status)],
+        )
+    except TransactWriteError as exc:
+        raise Conflict(f"Version {version_id} of {list_key} was activated or discarded meanwhile; nothing was "
+                       "changed.") from exc
+    return target
+
+
+def list_upload_max_bytes() -> int:
+    return int(getattr(settings, "CDD_LISTS_UPLOAD_MAX_BYTES", 100 * 1024 * 1024))
+
+
+def list_upload_names(*, list_key: str, names: list[str]) -> dict[str, str]:
+    """The canonical file name of each uploaded name ({uploaded: canonical}), or a 400 naming the file.
+
+    A name matches its file case-insensitively; otherwise a name with the suffix of exactly one of the
+    list's files is that file (``UN_consolidated.xml``, ``ConList_2025-04-14.csv``).
+    """
+    specs = [f.name for f in list_source_for(list_key).files]
+    mapped: dict[str, str] = {}
+    for uploaded in names:
+        base = uploaded.replace("\\", "/").rsplit("/", 1)[-1]
+        name = next((f for f in specs if f.lower() == base.lower()), None)
+        if name is None:
+            suffix = base.rsplit(".", 1)[-1].lower() if "." in base else ""
+            same_type = [f for f in specs if f.rsplit(".", 1)[-1].lower() == suffix]
+            name = same_type[0] if len(same_type) == 1 else None
+        if name is None:
+            raise ValidationFailed(
+                f"{base} is not a file of {list_key}: name it as one of {', '.join(specs)}.",
+                errors={"files": [f"{base}: not one of {', '.join(specs)}"]})
+        if name in mapped.values():
+            raise ValidationFailed(f"Two files were given for {name} of {list_key}.",
+                                   errors={"files": [f"{base}: a second file for {name}"]})
+        mapped[uploaded] = name
+    return mapped
+
+
+def list_version_upload(*, list_key: str, files: Mapping[str, bytes], actor: Actor) -> ListLoadOutcome:
+    """An uploaded publication, parsed, checked and diffed, staged for a senior reviewer's activation.
+
+    A broken file is refused and a shrunken one held, with the reason; the active version stays in every case.
+    """
+    if not list_upload_allowed(actor):
+        raise Forbidden(f"Uploading a list file is for {', '.join(LIST_UPLOADERS)}.")
+    list_source_for(list_key)  # an unknown list is a 404 naming it
+    if not files:
+        raise ValidationFailed("Choose the file(s) to upload.", errors={"files": ["no file given"]})
+    limit = list_upload_max_bytes()
+    for name, data in files.items():
+        if len(data) > limit:
+            raise PayloadTooLarge(f"{name} is {len(data):,} bytes, more than the {limit:,} allowed "
+                                  "(CDD_LISTS_UPLOAD_MAX_BYTES).", errors={"files": [f"{name}: too large"]})
+    canonical = list_upload_names(list_key=list_key, names=list(files))
+    return list_version_load(
+        list_key=list_key, files={canonical[n]: data for n, data in files.items()}, actor=actor, source="upload",
+        stage=True, file_names={canonical[n]: n for n in files})
 
 
 # --- fetch ---------------------------------------------------------------------------------
