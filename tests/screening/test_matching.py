@@ -218,7 +218,10 @@ def test_a_weak_alias_counts_less_than_a_primary_name() -> None:
     )
     hits = {h.entity.source_id: h for h in index.search(Query("Abu Hafs al-Masri"), threshold=0.0)}
     assert hits["A"].score < hits["B"].score
-    assert hits["A"].explanation["features"]["name_kind"] == {"contribution": -0.05, "value": "weak_alias"}
+    name_kind = hits["A"].explanation["features"]["name_kind"]
+    assert (name_kind["contribution"], name_kind["value"]) == (-0.1, "weak_alias")
+    assert hits["A"].explanation["weak_alias_only"] is True
+    assert "weak_alias_only" not in hits["B"].explanation
 
 
 def test_a_generic_organisation_word_does_not_hide_a_match(index: MatchIndex) -> None:

@@ -20,7 +20,10 @@ from .normalize import (
     NORMAL,
     PARTICLE,
     TITLE,
+    arabic_tokens,
+    has_arabic,
     has_cjk,
+    latin_skeleton,
     parse_partial_date,
     phonetic_key,
     prepare_tokens,
@@ -34,21 +37,37 @@ MIDDLE_DISCOUNT = 0.5
 MIN_TOKEN_SIMILARITY = 0.7
 PHONETIC_EQUAL_FLOOR = 0.85
 JOIN_MIN_SIMILARITY = 0.85
+# An initial agreeing with a name's first letter (J. ~ JOHN): it carries only an initial's
+# weight, so a name of initials alone stays weak, but with a surname it should find the party.
+INITIAL_SIMILARITY = 0.85
 
 # Adjustments of the non-name features (added to the name similarity).
 DOB_EXACT = 0.05
 DOB_PARTIAL_AGREE = 0.02
 DOB_NEAR = -0.03  # year off by one: a common data-entry slip
-DOB_CONFLICT = -0.15
+# A conflict is graded by how far apart the dates are (years, after a year-only list date is
+# given one year's tolerance): (up to N years, adjustment), then DOB_CONFLICT_FAR beyond.
+DOB_CONFLICT_STEPS: tuple[tuple[int, float], ...] = ((2, -0.08), (5, -0.15), (10, -0.25))
+DOB_CONFLICT_FAR = -0.35
 # A conflicting date weighs more against a common name (ZHANG Lei, Mohammed ALI): such a
 # name matches many people, so without corroboration it says little. Scaled by how common
 # the list name's words are (see distinctiveness()).
 DOB_CONFLICT_COMMON_EXTRA = -0.1
 COUNTRY_AGREE = 0.02
 COUNTRY_CONFLICT = -0.05
+# Birth dates years apart AND another nationality: two independent signs of another person.
+DOB_AND_COUNTRY_CONFLICT = -0.05
 TYPE_CONFLICT = -0.25
 TYPE_MINOR_CONFLICT = -0.1
 PHONETIC_BONUS = 0.03
+# An Arabic-script word and a Latin spelling with the same consonant skeleton (محفوظ ~ MAHFOUZ), or
+# one letter apart: unvocalised Arabic cannot say more than that, so it counts as a close spelling.
+SKELETON_SIMILARITY = 0.95
+SKELETON_SHORT = 0.85  # a skeleton of one or two letters (ALI, OMAR) says less
+SKELETON_NEAR = 0.75
+# The list name's most distinctive word replaced by another word: cost per unit of its rarity.
+SWAP_PENALTY = -0.15
+SWAP_MAX_SIMILARITY = 0.5
 
 
 @dataclass(slots=True)
@@ -66,6 +85,8 @@ class PreparedName:
     strict: bool = False
     sig_keys: frozenset[str] = frozenset()  # phonetic keys of the name/initial tokens
     positions: dict[str, list[int]] | None = None  # token -> indexes, computed on first use (queries)
+    # Arabic-script names: each token's consonant skeleton, compared with Latin spellings' skeletons
+    skels: tuple[str, ...] | None = None
 
 
 def prepare_name(
@@ -89,7 +110,13 @@ def prepare_name(
             w *= rarity.get(tok, 1.0)
         weights.append(w)
     keys = tuple(phonetic_key(t) for t in tokens)
+    skels = None
+    if has_arabic(text):
+        ar = arabic_tokens(text)
+        if [t for t, _, _ in ar] == list(tokens):
+            skels = tuple(sk for _, sk, _ in ar)
     return PreparedName(
+        skels=skels,
         text=text,
         tokens=tuple(tokens),
         kinds=tuple(kinds),
@@ -111,7 +138,7 @@ def token_similarity(a: str, b: str, ka: str, kb: str, kind_a: int, kind_b: int)
             return 0.8 if fa is not None and fa == fb else 0.0
         return 0.0
     if len(a) == 1 or len(b) == 1:  # an initial stands for any name with that letter
-        return 0.6 if a[0] == b[0] else 0.0
+        return INITIAL_SIMILARITY if a[0] == b[0] else 0.0
     if a.isdigit() or b.isdigit():
         return 0.0
     sim = OSA.normalized_similarity(a, b)
@@ -187,6 +214,8 @@ def name_similarity(
                         s = token_similarity(a, b, qk[i], ck[j], qkinds[i], ckinds[j])
                     if s > 0.0:
                         entries.append((s * (qw[i] + cw[j]), s, (i,), (j,)))
+            if (q.skels is None) != (c.skels is None):
+                entries.extend(_skeleton_entries(q, c, rest_q, rest_c))
         # "alqaida" ~ "al qaida", "zedong" ~ "ze dong", in both directions
         join_min = 1.0 if strict else JOIN_MIN_SIMILARITY
         for j in rest_c:
@@ -225,16 +254,20 @@ def name_similarity(
                 matched_weight += cw[j]
             pairs.append((qi, cj, s))
     unmatched_weight = 0.0
+    # Arabic script against a Latin spelling: the Latin AL/EL/BIN particles are the article and
+    # particles the Arabic words carry (العزاوي is AL-AZZAWI), not words the other side lacks
+    cross = (q.skels is None) != (c.skels is None)
     for i in range(nq):
-        if i not in used_q:
+        if i not in used_q and not (cross and qkinds[i] == PARTICLE):
             unmatched_weight += qw[i] * (MIDDLE_DISCOUNT if _is_middle(i, nq, q) else 1.0)
     for j in range(nc):
-        if j not in used_c:
+        if j not in used_c and not (cross and ckinds[j] == PARTICLE):
             unmatched_weight += cw[j] * (MIDDLE_DISCOUNT if _is_middle(j, nc, c) else 1.0)
     total = matched_weight + unmatched_weight
     score = matched_value / total if total > 0 else 0.0
+    swap = _swapped_words(q, c, used_q, used_c)
     if not explain:
-        return score, {}
+        return score, {"swap": swap} if swap else {}
     matched = [
         {
             "query": " ".join(qt[i] for i in qi),
@@ -243,11 +276,85 @@ def name_similarity(
         }
         for qi, cj, s in pairs
     ]
-    return score, {
+    out: dict[str, Any] = {
         "matched": matched,
         "unmatched_query": [qt[i] for i in range(nq) if i not in used_q],
         "unmatched_list": [ct[j] for j in range(nc) if j not in used_c],
     }
+    if swap:
+        out["swap"] = swap
+    return score, out
+
+
+def _skeleton_entries(
+    q: PreparedName, c: PreparedName, rest_q: list[int], rest_c: list[int]
+) -> list[tuple[float, float, tuple[int, ...], tuple[int, ...]]]:
+    """Arabic-script words against Latin spellings by consonant skeleton (one side Arabic):
+    the same skeleton SKELETON_SIMILARITY, one letter apart (4+ letters) SKELETON_NEAR; two Arabic
+    words against one Latin word (عبد الله ~ ABDULLAH) and the other way round."""
+    ar, la, swap = (q, c, False) if q.skels is not None else (c, q, True)
+    ar_rest, la_rest = (rest_q, rest_c) if not swap else (rest_c, rest_q)
+    assert ar.skels is not None
+    ask = ar.skels
+    lsk = {j: latin_skeleton(la.tokens[j]) if la.kinds[j] in (NORMAL, GENERIC) else "" for j in la_rest}
+    if len(ar.tokens) == 1 or len(la.tokens) == 1:
+        lsk = {j: sk if len(sk) >= 2 else "" for j, sk in lsk.items()}
+    out: list[tuple[float, float, tuple[int, ...], tuple[int, ...]]] = []
+    aw, lw = ar.weights, la.weights
+    for i in ar_rest:
+        a = ask[i]
+        if not a or ar.kinds[i] != NORMAL:
+            continue
+        for j in la_rest:
+            b = lsk[j]
+            if not b or (len(b) < 2 and la.kinds[j] != NORMAL):
+                continue
+            if a == b:
+                s = SKELETON_SIMILARITY if len(a) >= 3 else SKELETON_SHORT
+            elif min(len(a), len(b)) >= 4 and OSA.distance(a, b, score_cutoff=1) <= 1:
+                s = SKELETON_NEAR
+            else:
+                continue
+            pair: tuple[tuple[int, ...], tuple[int, ...]] = ((i,), (j,)) if not swap else ((j,), (i,))
+            out.append((s * (aw[i] + lw[j]), s, pair[0], pair[1]))
+        if i + 1 in ar_rest and len(ask[i + 1]) >= 1:
+            joined = a + ask[i + 1]
+            for j in la_rest:
+                if lsk[j] == joined:
+                    pair = ((i, i + 1), (j,)) if not swap else ((j,), (i, i + 1))
+                    out.append((SKELETON_SIMILARITY * (aw[i] + aw[i + 1] + lw[j]), SKELETON_SIMILARITY, *pair))
+    for j in la_rest:
+        if j + 1 in lsk and lsk[j] and lsk[j + 1]:
+            joined = lsk[j] + lsk[j + 1]
+            for i in ar_rest:
+                if ask[i] == joined and len(joined) >= 3:
+                    pair = ((i,), (j, j + 1)) if not swap else ((j, j + 1), (i,))
+                    out.append((SKELETON_SIMILARITY * (aw[i] + lw[j] + lw[j + 1]), SKELETON_SIMILARITY, *pair))
+    return out
+
+
+def _swapped_words(q: PreparedName, c: PreparedName, used_q: set[int], used_c: set[int]) -> dict[str, Any] | None:
+    """A distinctive word of the list name replaced by another word in the query.
+
+    Both sides keep an unmatched name word, unlike each other (not a typo), and the list's
+    is at least as rare as every word the names share: the words in common are the generic
+    part (ENTERPRISE, SCIENTIFIC, a shared surname) and the word that says which one differs.
+    A word only dropped (a missing middle name) is not a swap.
+    """
+    uq = [i for i in range(len(q.tokens)) if i not in used_q and q.kinds[i] == NORMAL and len(q.tokens[i]) > 1]
+    uc = [j for j in range(len(c.tokens)) if j not in used_c and c.kinds[j] == NORMAL and len(c.tokens[j]) > 1]
+    if not uq or not uc:
+        return None
+    jc = max(uc, key=lambda j: c.weights[j])
+    iq = max(uq, key=lambda i: q.weights[i])
+    a, b = q.tokens[iq], c.tokens[jc]
+    if OSA.normalized_similarity(a, b) >= SWAP_MAX_SIMILARITY or (a[0] == b[0] and q.keys[iq] == c.keys[jc]):
+        return None  # a misspelling beyond the typo floor, not another word
+    shared = [c.weights[j] for j in used_c if c.kinds[j] == NORMAL]
+    if not shared or c.weights[jc] < max(shared) - 1e-9:
+        return None
+    weight = min(c.weights[jc], q.weights[iq])
+    return {"query": a, "list": b, "weight": round(weight, 3)}
 
 
 def phonetic_agreement(q: PreparedName, c: PreparedName) -> float:
@@ -259,23 +366,56 @@ def phonetic_agreement(q: PreparedName, c: PreparedName) -> float:
     return min(common / len(qk), common / len(ck))
 
 
-def _date_relation(q: tuple[int, int | None, int | None], c: tuple[int, int | None, int | None]) -> str:
-    if q[0] != c[0]:
-        return "near" if abs(q[0] - c[0]) == 1 else "conflict"
+def _date_relation(
+    q: tuple[int, int | None, int | None], c: tuple[int, int | None, int | None]
+) -> tuple[str, int]:
+    """How two partial dates relate, and how many years apart they are (0 when the years agree).
+
+    A list date given as a year only is often an estimate (``circa 1961``, a span of years, a
+    year taken from an age), so its year counts one year closer.
+    """
+    years = abs(q[0] - c[0])
+    if years:
+        if c[1] is None or q[1] is None:
+            years -= 1
+        if years <= 1:
+            return "near", years
+        return "conflict", years
     if q[1] is None or c[1] is None:
-        return "partial"
+        return "partial", 0
     if q[1] != c[1]:
         # day and month swapped (05/03 vs 03/05) is a data-entry slip, not another person
         if q[2] is not None and c[2] is not None and q[1] == c[2] and q[2] == c[1]:
-            return "partial"
-        return "near"
+            return "partial", 0
+        return "near", 0
     if q[2] is None or c[2] is None:
-        return "partial"
-    return "exact" if q[2] == c[2] else "near"
+        return "partial", 0
+    return ("exact", 0) if q[2] == c[2] else ("near", 0)
 
 
 _DOB_ORDER = {"exact": 4, "partial": 3, "near": 2, "conflict": 1}
-_DOB_ADJUST = {"exact": DOB_EXACT, "partial": DOB_PARTIAL_AGREE, "near": DOB_NEAR, "conflict": DOB_CONFLICT}
+_DOB_ADJUST = {"exact": DOB_EXACT, "partial": DOB_PARTIAL_AGREE, "near": DOB_NEAR}
+
+
+def dob_conflict_weight(years: int) -> float:
+    """The cost of birth dates ``years`` apart (2 or more; 0 and 1 are slips, see DOB_NEAR).
+
+    Graded by size: on listed people whose date a record gets wrong, the year is off by one in
+    nearly every case; two to five years is a doubtful estimate, a decade or more is another person.
+    """
+    for limit, weight in DOB_CONFLICT_STEPS:
+        if years <= limit:
+            return weight
+    return DOB_CONFLICT_FAR
+
+
+def _fmt_date(value: tuple[int, int | None, int | None]) -> str:
+    year, month, day = value
+    if month is None:
+        return f"{year}"
+    if day is None:
+        return f"{year}-{month:02d}"
+    return f"{year}-{month:02d}-{day:02d}"
 
 
 def date_of_birth_feature(
@@ -285,8 +425,9 @@ def date_of_birth_feature(
     parsed: list[tuple[int, int | None, int | None]] | None = None,
     distinctiveness: float = 1.0,
 ) -> tuple[float, dict[str, Any]]:
-    """Agreement (exact or to the shared precision) or conflict of dates of birth.
+    """Agreement (exact or to the shared precision) or conflict of dates of birth, graded by size.
 
+    The best of the list's dates counts (lists give several, or a span of years).
     ``distinctiveness`` (0..1, mean rarity of the list name's words) makes a conflict
     weigh more against a common name.
     """
@@ -297,11 +438,22 @@ def date_of_birth_feature(
     if q is None or not parsed:
         values["result"] = "unknown"
         return 0.0, values
-    best = max((_date_relation(q, c) for c in parsed), key=_DOB_ORDER.__getitem__)
+    relations = [(_date_relation(q, c), c) for c in parsed]
+    (best, years), closest = max(relations, key=lambda item: (_DOB_ORDER[item[0][0]], -item[0][1]))
     values["result"] = best
+    values["years_apart"] = abs(q[0] - closest[0])
     if best == "conflict":
         values["name_distinctiveness"] = round(distinctiveness, 3)
-        return DOB_CONFLICT + DOB_CONFLICT_COMMON_EXTRA * (1.0 - distinctiveness), values
+        apart = abs(q[0] - closest[0])
+        values["note"] = (
+            f"date of birth {_fmt_date(q)} vs {_fmt_date(closest)}: {apart} years apart"
+            + (" (closest of the listed dates)" if len(parsed) > 1 else "")
+        )
+        return dob_conflict_weight(years) + DOB_CONFLICT_COMMON_EXTRA * (1.0 - distinctiveness), values
+    if best == "near":
+        values["note"] = f"date of birth {_fmt_date(q)} vs {_fmt_date(closest)}: a slip (one year or day/month)"
+    elif best == "exact":
+        values["note"] = f"date of birth {_fmt_date(q)} agrees"
     return _DOB_ADJUST[best], values
 
 
@@ -322,6 +474,7 @@ def country_feature(
         return COUNTRY_AGREE, values
     if nationalities:
         values["result"] = "conflict"
+        values["note"] = f"nationality {query_country} vs {', '.join(nationalities)} on the list"
         return COUNTRY_CONFLICT, values
     values["result"] = "unknown"
     return 0.0, values

@@ -20,8 +20,11 @@ from rapidfuzz.distance import OSA
 
 from .features import (
     COUNTRY_AGREE,
+    DOB_AND_COUNTRY_CONFLICT,
     DOB_EXACT,
     PHONETIC_BONUS,
+    SKELETON_SIMILARITY,
+    SWAP_PENALTY,
     PreparedName,
     country_feature,
     date_of_birth_feature,
@@ -32,15 +35,30 @@ from .features import (
     phonetic_agreement,
     prepare_name,
 )
-from .normalize import INITIAL, NORMAL, country_code, parse_partial_date, phonetic_key, prepare_tokens
+from .normalize import (
+    INITIAL,
+    NORMAL,
+    country_code,
+    latin_skeleton,
+    parse_partial_date,
+    phonetic_key,
+    prepare_tokens,
+)
 from .types import ListEntity
 
-ALGORITHM_VERSION = "cdd-name-match/1.0"
+ALGORITHM_VERSION = "cdd-name-match/2.0"
 DEFAULT_THRESHOLD = 0.80
 
 ENTITY_TYPES = ("person", "organization", "vessel", "aircraft", "unknown")
 # How much a list gives to each kind of name: weak aliases are nicknames and short forms.
-NAME_KIND_ADJUST = {"primary": 0.0, "strong_alias": 0.0, "original_script": 0.0, "former": -0.02, "weak_alias": -0.05}
+# A weak alias (OFAC "weak AKA", UN "low quality" alias: a nickname, a kunya, a short form) says little on
+# its own: OFAC's guidance expects a hit on one alone to weigh less, so it costs 0.1 (only a near-exact
+# match alerts) and the explanation says the hit rests on a weak alias only.
+NAME_KIND_ADJUST = {"primary": 0.0, "strong_alias": 0.0, "original_script": 0.0, "former": -0.02, "weak_alias": -0.10}
+_NAME_KIND_NOTES = {
+    "weak_alias": "hit only on a weak alias (a low-quality a.k.a. of the list): weighs less",
+    "former": "hit on a former name",
+}
 
 _IDF_FULL = 6.0  # a token carried by ~1 in 400 entities or fewer counts fully
 _MIN_RARITY = 0.35
@@ -115,8 +133,10 @@ def _name_features(
     phon_share = phonetic_agreement(q, c)
     strict = q.strict or c.strict
     phon = PHONETIC_BONUS if not strict and phon_share >= 1.0 and name_score < 0.999 else 0.0
+    swap = alignment.get("swap")
+    swap_adj = SWAP_PENALTY * swap["weight"] if swap else 0.0
     if not explain:
-        return name_score + phon, {}
+        return name_score + phon + swap_adj, {}
     features: dict[str, Any] = {
         "name_similarity": {
             "contribution": round(name_score, 4),
@@ -132,7 +152,14 @@ def _name_features(
             "list_keys": sorted(c.sig_keys),
         },
     }
-    return name_score + phon, features
+    if swap:
+        features["distinctive_word"] = {
+            "contribution": round(swap_adj, 4),
+            **swap,
+            "note": f"the list name's distinctive word {swap['list'].upper()} is {swap['query'].upper()} in the query; "
+            "only more common words are shared",
+        }
+    return name_score + phon + swap_adj, features
 
 
 def _entity_features(
@@ -148,12 +175,20 @@ def _entity_features(
     )
     cty_adj, cty_values = country_feature(country, entity.nationalities, entity.countries)
     typ_adj, typ_values = entity_type_feature(query.entity_type, entity.schema)
-    features = {
+    features: dict[str, Any] = {
         "date_of_birth": {"contribution": dob_adj, **dob_values},
         "country": {"contribution": cty_adj, **cty_values},
         "entity_type": {"contribution": typ_adj, **typ_values},
     }
-    return dob_adj + cty_adj + typ_adj, features
+    both = 0.0
+    if dob_values.get("result") == "conflict" and dob_values.get("years_apart", 0) > 2 \
+            and cty_values.get("result") == "conflict":
+        both = DOB_AND_COUNTRY_CONFLICT
+        features["dob_and_country"] = {
+            "contribution": both,
+            "note": "birth date years apart and another nationality: two signs of another person",
+        }
+    return dob_adj + cty_adj + typ_adj + both, features
 
 
 def _clip(value: float) -> float:
@@ -175,6 +210,7 @@ class MatchIndex:
         self.join_postings: dict[str, list[int]] = {}
         self.deletes: dict[str, list[str]] = {}
         self.by_key: dict[str, list[str]] = {}
+        self.skeletons: dict[str, list[str]] = {}  # Latin consonant skeleton -> tokens (Arabic-script queries)
         self.rarity: dict[str, float] = {}
         self.entity_dobs: list[list[tuple[int, int | None, int | None]]] = []
         self._expansions: dict[str, dict[str, float]] = {}
@@ -237,6 +273,12 @@ class MatchIndex:
                 by_key[key].append(tok)
         self.deletes = dict(deletes)
         self.by_key = dict(by_key)
+        skeletons: dict[str, list[str]] = defaultdict(list)
+        for tok in self.postings:
+            skel = latin_skeleton(tok)
+            if len(skel) >= 2:
+                skeletons[skel].append(tok)
+        self.skeletons = dict(skeletons)
         return self
 
     def _name_append(self, e_idx: int, text: str, kind: str, is_person: bool, tokens: list[str], kinds: list[int],
@@ -296,6 +338,9 @@ class MatchIndex:
         key = phonetic_key(tok)
         if len(key) >= 3:
             self.by_key.setdefault(key, []).append(tok)
+        skel = latin_skeleton(tok)
+        if len(skel) >= 2:
+            self.skeletons.setdefault(skel, []).append(tok)
 
     def remove(self, key: str) -> int:
         """Stop finding the entity with ``key`` (``list:source_id``); how many entries were marked removed."""
@@ -348,17 +393,22 @@ class MatchIndex:
                    top: int = _TOP_CANDIDATES) -> list[int]:
         """Ids of the list names worth scoring against ``q``, best first (at most ``top``)."""
         terms = [
-            (tok, w) for tok, kind, w in zip(q.tokens, q.kinds, q.weights, strict=True) if kind in (NORMAL, INITIAL)
+            (i, tok, w)
+            for i, (tok, kind, w) in enumerate(zip(q.tokens, q.kinds, q.weights, strict=True))
+            if kind in (NORMAL, INITIAL)
         ]
         if not terms:  # a name made only of particles/legal forms/initials
-            terms = [(tok, w) for tok, w in zip(q.tokens, q.weights, strict=True)]
+            terms = [(i, tok, w) for i, (tok, w) in enumerate(zip(q.tokens, q.weights, strict=True))]
         acc: dict[int, float] = defaultdict(float)
         big: list[tuple[float, dict[str, float]]] = []
         postings = self.postings
         total = sum(q.weights) or 1.0
         expanded = []
-        for tok, w in terms:
+        for i, tok, w in terms:
             exp = {tok: 1.0} if q.strict and tok in postings else ({} if q.strict else self._expand(tok))
+            if q.skels is not None and len(q.skels[i]) >= 2:
+                # an Arabic-script word also stands for the Latin spellings with its consonant skeleton
+                exp = {**dict.fromkeys(self.skeletons.get(q.skels[i], ()), SKELETON_SIMILARITY), **exp}
             expanded.append((sum(len(postings[v]) for v in exp), w, exp))
         # The most common terms only re-rank while their summed weight stays below the
         # coverage floor: a name that has none of the rarer terms cannot reach the floor.
@@ -485,24 +535,21 @@ class MatchIndex:
                 continue
             kind = self.name_kind[nid]
             _, name_feats = _name_features(q, self.names[nid], explain=True)
-            features = {
-                **name_feats,
-                "name_kind": {"contribution": NAME_KIND_ADJUST.get(kind, 0.0), "value": kind},
-                **entity_feats,
+            name_kind: dict[str, Any] = {"contribution": NAME_KIND_ADJUST.get(kind, 0.0), "value": kind}
+            if kind in _NAME_KIND_NOTES:
+                name_kind["note"] = _NAME_KIND_NOTES[kind]
+            features = {**name_feats, "name_kind": name_kind, **entity_feats}
+            explanation: dict[str, Any] = {
+                "algorithm": ALGORITHM_VERSION,
+                "threshold": threshold,
+                "score": score,
+                "features": features,
+                # what the analyst should read first: every feature's finding, in words
+                "notes": [f["note"] for f in features.values() if isinstance(f, dict) and f.get("note")],
             }
-            hits.append(
-                Hit(
-                    entity=entity,
-                    name=self.names[nid].text,
-                    score=score,
-                    explanation={
-                        "algorithm": ALGORITHM_VERSION,
-                        "threshold": threshold,
-                        "score": score,
-                        "features": features,
-                    },
-                )
-            )
+            if kind == "weak_alias":
+                explanation["weak_alias_only"] = True
+            hits.append(Hit(entity=entity, name=self.names[nid].text, score=score, explanation=explanation))
         hits.sort(key=lambda h: (-h.score, h.entity.list, h.entity.source_id))
         return hits if limit is None else hits[:limit]
 

@@ -419,6 +419,12 @@ def prepare_tokens(text: str, *, is_person: bool | None) -> tuple[list[str], lis
     explanation. ``is_person`` True: OFAC comma order reversed, titles marked.
     False: legal forms canonicalised and marked. None (type unknown): both.
     """
+    if has_arabic(text) and not _LATIN_LETTER.search(text):
+        ar = arabic_tokens(text)
+        kinds = [
+            LEGAL if tok in LEGAL_CANON and not sk else PARTICLE if particle else NORMAL for tok, sk, particle in ar
+        ]
+        return [t for t, _, _ in ar], kinds
     text = natural_order(text, is_person=is_person is not False)
     tokens = [_token_variant(t) for t in fold(text, acronyms=is_person is not True).split()]
     if is_person is not True:
@@ -519,3 +525,118 @@ def parse_partial_date(value: str) -> tuple[int, int | None, int | None] | None:
     if day is not None and not 1 <= day <= 31:
         return None
     return year, month, day
+
+
+# --- Arabic script against Latin spellings -------------------------------------------------
+# Unvocalised Arabic writes consonants and long vowels only, so a letter-by-letter transliteration
+# (anyascii: محفوظ -> "mhfwz") is far from the Latin spelling (MAHFOUZ). Both sides are reduced to a
+# consonant skeleton instead: vowels and the semivowels w/y dropped (Arabic و/ي are long vowels as
+# often as consonants, Latin spellings write them as o/u/ou/ee/i), the letters that Latin
+# transliterations merge merged (ط/ت t, ص/س/ش s, خ/ك/ق k, ض/د/ذ d, ظ/ز z, ح/ه h), ayn and hamza  # noqa: RUF003
+# dropped, doubled letters single (shadda is not written), the article ال stripped.
+
+_AR_SKELETON: dict[str, str] = {
+    "ب": "b", "پ": "b", "ت": "t", "ط": "t", "ث": "t", "ج": "j", "چ": "c", "ژ": "j",
+    "ح": "h", "ه": "h", "ۀ": "h", "خ": "k", "ك": "k", "ک": "k", "ق": "k", "گ": "g", "غ": "g",  # noqa: RUF001
+    "د": "d", "ذ": "d", "ض": "d", "ر": "r", "ز": "z", "ظ": "z", "س": "s", "ص": "s", "ش": "s",
+    "ف": "f", "ل": "l", "م": "m", "ن": "n",
+}
+_AR_DROP = frozenset("اأإآٱءؤئعوىيیةۃ\u064b\u064c\u064d\u064e\u064f\u0650\u0651\u0652\u0670ـ")
+_LATIN_LETTER = re.compile(r"[A-Za-z]")
+_ARABIC = re.compile(r"[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]")
+# Arabic function words and name particles: "bin", "ibn", "bint", "abu", "ould"
+_AR_PARTICLES: frozenset[str] = frozenset(["بن", "ابن", "بنت", "آل", "و"])
+# Legal forms written in Arabic script (Arabic and Persian): the canonical Latin token.
+_AR_LEGAL: dict[str, str] = {
+    "شركة": "co", "شركت": "co", "شرکت": "co", "شرکة": "co", "لمتد": "ltd", "ليمتد": "ltd", "ليميتد": "ltd",
+    "المحدودة": "ltd", "محدودة": "ltd", "مؤسسة": "est",
+}
+_LATIN_SKELETON_RULES: tuple[tuple[str, str], ...] = (
+    ("kh", "k"), ("gh", "g"), ("sh", "s"), ("ch", "c"), ("th", "t"), ("dh", "d"), ("zh", "j"),
+    ("ph", "f"), ("ck", "k"), ("dj", "j"), ("tch", "c"), ("ou", "u"), ("q", "k"), ("x", "ks"),
+)
+
+
+def has_arabic(text: str) -> bool:
+    """True if ``text`` holds Arabic-script letters (Arabic, Persian, Pashto, Urdu)."""
+    return _ARABIC.search(text) is not None
+
+
+def _squeeze(letters: list[str]) -> str:
+    out: list[str] = []
+    for ch in letters:
+        if not out or out[-1] != ch:
+            out.append(ch)
+    return "".join(out)
+
+
+def arabic_words(text: str) -> list[str]:
+    """The words of an Arabic-script name in order, punctuation removed; ``عبدالمنان`` is two words
+    (``عبد`` ``المنان``), as the Latin spellings (ABDUL MANAN) write it."""
+    text = unicodedata.normalize("NFKC", text).replace("\u200c", "")
+    words: list[str] = []
+    for w in re.split(r"[^\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff\w]+", text):
+        if w.startswith("عبدال") and len(w) > 6:
+            words.extend(("عبد", w[3:]))
+        elif w:
+            words.append(w)
+    return words
+
+
+def arabic_tokens(text: str) -> list[tuple[str, str, bool]]:
+    """(token, skeleton, is_particle) per word of an Arabic-script name: the token is the word's
+    transliteration (what an exact match on the same script compares), the skeleton what a Latin
+    spelling is compared with."""
+    out = []
+    for word in arabic_words(text):
+        legal = _AR_LEGAL.get(word)
+        if legal is not None:
+            out.append((legal, "", False))
+            continue
+        token = "".join(fold(word).split())
+        if token:
+            out.append((token, arabic_skeleton(word), word in _AR_PARTICLES))
+    return out
+
+
+@lru_cache(maxsize=65536)
+def arabic_skeleton(word: str) -> str:
+    """Consonant skeleton of one Arabic-script word (see above); "" for a particle."""
+    if word in _AR_PARTICLES:
+        return ""
+    if word.startswith("ال") and len(word) > 3:
+        word = word[2:]
+    elif word.startswith("وال") and len(word) > 4:
+        word = word[3:]
+    letters = []
+    final_y = len(word) > 2 and word[-1] in "يی"  # the nisba -i (TIKRITI, MOHAMMADI): kept as y
+    for ch in word:
+        if ch in _AR_DROP:
+            continue
+        mapped = _AR_SKELETON.get(ch)
+        if mapped is None:
+            mapped = anyascii(ch).lower()
+            if not mapped.isalpha():
+                continue
+        letters.append(mapped)
+    if letters and letters[-1] == "h" and word[-1] in "\u0647\u0629":  # final heh / ta marbuta
+        letters.pop()  # final -ah/-eh (ta marbuta written without its dots)
+    if final_y:
+        letters.append("y")
+    return _squeeze(letters)
+
+
+@lru_cache(maxsize=131072)
+def latin_skeleton(token: str) -> str:
+    """The consonant skeleton of a folded Latin token, comparable with :func:`arabic_skeleton`."""
+    if not token.isalpha():
+        return ""
+    key = token
+    if len(key) > 3 and (key.endswith("ah") or key.endswith("eh")):
+        key = key[:-1]  # HAMZAH, FATIMAH: the written-out ta marbuta
+    for src, dst in _LATIN_SKELETON_RULES:
+        if src in key:
+            key = key.replace(src, dst)
+    key = key.replace("c", "k")
+    final_y = len(key) > 2 and key[-1] in "iy"  # the nisba -i / -y, as arabic_skeleton keeps it
+    return _squeeze([ch for ch in key if ch not in "aeiouyw"] + (["y"] if final_y else []))
