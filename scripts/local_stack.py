@@ -45,6 +45,9 @@ def local_env(base_port: int, local_dir: Path = LOCAL, prefix: str = "local") ->
         "DJANGO_ALLOWED_HOSTS": "localhost,127.0.0.1",
         "AWS_ENDPOINT_URL": f"http://127.0.0.1:{base_port}",
         "CDD_LOCAL_PORT": str(base_port),
+        # Links between the services (the admin's case links open the web UI): web and admin ports follow moto's.
+        "CDD_WEB_URL": f"http://127.0.0.1:{base_port + 2}",
+        "CDD_ADMIN_URL": f"http://127.0.0.1:{base_port + 3}",
         # Identity in SQLite beside the local data, whatever DATABASE_URL the shell has.
         "DATABASE_URL": f"sqlite:///{local_dir / 'identity.sqlite3'}",
         "AWS_REGION": "eu-west-1",
@@ -160,6 +163,7 @@ def main() -> int:
     manage(env, "local_state", "load")
     # The bundled sanctions lists seed a list that has no version; one loaded by hand stays active.
     manage(env, "lists_load", "--from-snapshot", "--only-missing")
+    manage(env, "cases_due_backfill")  # saved local state from before due dates (a no-op after)
     manage(env, "collectstatic", "--noinput", "-v", "0")
     demo = ["demo_setup"] + (["--no-data"] if args.no_demo_data else [])
     manage(env, *demo)

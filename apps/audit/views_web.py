@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
@@ -14,14 +12,13 @@ from apps.audit.selectors import audit_timeline_list
 from apps.audit.services import chain_key
 from apps.audit.verify import audit_chain_status, item_as_event
 from apps.core.errors import ValidationFailed
-from apps.core.roles import AUDITOR, user_roles
+from apps.core.roles import AUDITOR
+from apps.core.web import role_required
 
 PAGE = 50
-
-
-def _auditor_only(request: HttpRequest) -> None:
-    if AUDITOR not in user_roles(request.user):
-        raise PermissionDenied("Only auditors read the audit trail.")
+# What an auditor looks up most, by the name a person knows it by (any other type can still be typed in).
+OBJECT_TYPES = {"customer": "Customer", "case": "Case", "alert": "Screening alert", "document": "Document",
+                "list": "Sanctions list", "risk_model": "Risk model", "user": "User account", "api_key": "API key"}
 
 
 def timeline_context(*, object_type: str, object_id: str, cursor: str | None = None,
@@ -36,9 +33,8 @@ def timeline_context(*, object_type: str, object_id: str, cursor: str | None = N
 
 
 @require_GET
-@login_required
+@role_required(AUDITOR)
 def audit_lookup(request: HttpRequest) -> HttpResponse:
-    _auditor_only(request)
     object_type = request.GET.get("object_type", "").strip()
     object_id = request.GET.get("object_id", "").strip()
     error = "Give both the object type and its id." if bool(object_type) != bool(object_id) else None
@@ -47,19 +43,19 @@ def audit_lookup(request: HttpRequest) -> HttpResponse:
     elif object_type and object_id:
         return redirect("audit-web-timeline", object_type=object_type, object_id=object_id)
     return render(request, "audit/lookup.html", {"error": error, "object_type": object_type,
-                                                 "object_id": object_id})
+                                                 "object_id": object_id, "object_types": OBJECT_TYPES})
 
 
 @require_GET
-@login_required
+@role_required(AUDITOR)
 def audit_timeline(request: HttpRequest, object_type: str, object_id: str) -> HttpResponse:
-    _auditor_only(request)
     try:
         context = timeline_context(object_type=object_type, object_id=object_id,
                                    cursor=request.GET.get("cursor") or None,
                                    newest_first=request.GET.get("order") == "desc")
     except ValidationFailed as exc:
         return render(request, "audit/lookup.html", {"error": exc.message, "object_type": object_type,
-                                                     "object_id": object_id}, status=400)
+                                                     "object_id": object_id, "object_types": OBJECT_TYPES},
+                      status=400)
     context["order"] = request.GET.get("order", "asc")
     return render(request, "audit/timeline.html", context)

@@ -50,8 +50,9 @@ class AdminPage:
     listed: bool = True  # shown on the admin index (detail pages are not)
 
 
-def admin_pages() -> list[AdminPage]:
-    pages: list[AdminPage] = []
+def admin_page_groups() -> dict[str, list[AdminPage]]:
+    """Each domain app's admin pages, by app label."""
+    groups: dict[str, list[AdminPage]] = {}
     for app in DOMAIN_APPS:
         try:
             module = import_module(f"apps.{app}.admin_views")
@@ -59,8 +60,12 @@ def admin_pages() -> list[AdminPage]:
             if exc.name != f"apps.{app}.admin_views":
                 raise
             continue
-        pages.extend(module.ADMIN_PAGES)
-    return pages
+        groups[app] = list(module.ADMIN_PAGES)
+    return groups
+
+
+def admin_pages() -> list[AdminPage]:
+    return [page for pages in admin_page_groups().values() for page in pages]
 
 
 class CddAdminAuthenticationForm(AdminAuthenticationForm):
@@ -90,7 +95,6 @@ class CddAdminSite(admin.AdminSite):
     site_header = "CDD platform administration"
     site_title = "CDD admin"
     index_title = "Compliance administration"
-    index_template = "admin/cdd_index.html"
     login_form = CddAdminAuthenticationForm
     password_change_form = OwnPasswordChangeForm
 
@@ -145,9 +149,28 @@ class CddAdminSite(admin.AdminSite):
         return view
 
     def each_context(self, request: HttpRequest) -> dict[str, Any]:
-        context = super().each_context(request)
+        from apps.core.navigation import web_url
+
+        # "View site" opens the reviewer UI (the web service), not this service's own root.
+        return {**super().each_context(request), "site_url": web_url("/")}
+
+    def get_app_list(self, request: HttpRequest, app_label: str | None = None) -> list[dict[str, Any]]:
+        """Django's apps (users, API keys) and, beside them, each domain app's pages the user may open.
+
+        The index and the navigation sidebar list these, so an analyst sees Customers, Screening, ... rather
+        than Django's "You don't have permission to view or edit anything" (no ORM model is theirs).
+        """
+        apps = super().get_app_list(request, app_label) if app_label is None or app_label not in DOMAIN_APPS else []
         roles = user_roles(request.user)
-        context["domain_pages"] = [
-            p for p in admin_pages() if p.listed and (not p.roles or set(p.roles) & roles)
-        ]
-        return context
+        for app, pages in admin_page_groups().items():
+            if app_label is not None and app_label != app:
+                continue
+            shown = [p for p in pages if p.listed and (not p.roles or set(p.roles) & roles)]
+            if not shown:
+                continue
+            models = [{"name": page.title, "object_name": page.name, "perms": {"view": True},
+                       "admin_url": reverse(f"{self.name}:domain-{page.name}", current_app=self.name),
+                       "add_url": None, "view_only": True} for page in shown]
+            apps.append({"name": app.capitalize(), "app_label": app, "app_url": models[0]["admin_url"],
+                         "has_module_perms": True, "models": models})
+        return apps

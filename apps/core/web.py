@@ -8,7 +8,6 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
 
 from apps.core.roles import user_roles
 
@@ -19,7 +18,9 @@ def role_required(*roles: str) -> Callable[[Callable[..., HttpResponse]], Callab
         @wraps(view)
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             if not set(roles) & user_roles(request.user):
-                return render(request, "core/forbidden.html", {"roles": roles}, status=403)
+                from apps.core.views_web import forbidden_page
+
+                return forbidden_page(request, roles=roles)
             return view(request, *args, **kwargs)
 
         return wrapped

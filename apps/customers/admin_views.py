@@ -11,11 +11,14 @@ from django.urls import reverse
 from apps.audit.actors import Actor
 from apps.core.admin_site import AdminPage
 from apps.core.errors import DomainError
+from apps.core.navigation import web_url
 from apps.core.roles import ANALYST, AUDITOR, REVIEWER, SENIOR_REVIEWER
+from apps.customers.display import TYPE_LABELS
+from apps.customers.page_selectors import profile_fields
+from apps.customers.search import customer_search, search_query_problem
 from apps.customers.selectors import CustomerFilters, customer_list, ownership_get
 from apps.customers.services import customer_profile_view
 from apps.customers.validation import STATUSES
-from apps.customers.validation import value_text as _shown
 
 READERS = (ANALYST, REVIEWER, SENIOR_REVIEWER, AUDITOR)
 
@@ -26,21 +29,27 @@ def customers_view(request: HttpRequest, *, site: Any) -> HttpResponse:
     base = reverse("admin:domain-customers")
     rows: list[dict[str, Any]] = []
     error = ""
-    filters = CustomerFilters(name_prefix=query) if query else CustomerFilters(status=status or "onboarding")
-    try:
-        page = customer_list(filters=filters, limit=100)
-    except DomainError as exc:
-        error = f"{exc.message} {'; '.join(', '.join(v) for v in exc.errors.values())}"
+    customers: list[Any] = []
+    if query:  # any word of any name, a related party's name, a reference or an id (the web's search)
+        problem = search_query_problem(query)
+        if problem:
+            error = f"Search: {problem}"
+        else:
+            customers = [r.customer for r in customer_search(q=query).results]
     else:
-        rows = [
-            {"cells": [c.legal_name, c.customer_type, c.status, c.risk_rating, c.cdd_level, c.next_review_date,
-                       c.external_reference],
-             "url": reverse("admin:domain-customer", args=[c.customer_id])}
-            for c in page.results
-        ]
+        try:
+            customers = list(customer_list(filters=CustomerFilters(status=status or "onboarding"), limit=100).results)
+        except DomainError as exc:
+            error = f"{exc.message} {'; '.join(', '.join(v) for v in exc.errors.values())}"
+    rows = [
+        {"cells": [c.legal_name, TYPE_LABELS.get(c.customer_type, c.customer_type), c.status, c.risk_rating,
+                   c.cdd_level, c.next_review_date, c.external_reference],
+         "url": reverse("admin:domain-customer", args=[c.customer_id])}
+        for c in customers
+    ]
     return TemplateResponse(request, "admin/cdd_table.html", {
-        **site.each_context(request), "title": f"Customers named '{query}…'" if query else f"Customers: {status}",
-        "search": {"value": query, "placeholder": "Name starts with… (2+ letters)"},
+        **site.each_context(request), "title": f"Customers matching '{query}'" if query else f"Customers: {status}",
+        "search": {"value": query, "placeholder": "Any word of a name, a party's name, a reference or an id"},
         "filters": [(s, f"{base}?status={s}", s == status and not query) for s in STATUSES],
         "headers": ["Name", "Type", "Status", "Risk", "CDD level", "Next review", "External reference"],
         "rows": rows, "empty": error or "No customers match.",
@@ -66,11 +75,11 @@ def customer_view(request: HttpRequest, customer_id: str, *, site: Any) -> HttpR
         chain = " → ".join(f"{step.name} ({step.percentage:g}%)" for step in steps)
         return f"{chain} → {customer.legal_name} = {product:.2f}%"
 
-    fields = [(name.replace("_", " "), _shown(value)) for name, value in customer.as_dict().items()
-              if name not in ("identity_documents", "addresses")]
+    fields = [(f.label, "; ".join(f.value) if f.is_list else f.value) for f in profile_fields(customer)]
     sections: list[dict[str, Any]] = [] if customer.customer_type != "legal_entity" else [
         {"title": "Related parties", "headers": ["Name", "Type", "Roles", "Holds"],
-         "rows": [[p.name, p.party_type, ", ".join(str(r) for r in p.roles), held(p) or None]
+         "rows": [[p.name, p.party_type.replace("_", " "), ", ".join(str(r).replace("_", " ") for r in p.roles),
+                   held(p) or None]
                   for p in parties if p.party_type]},
         {"title": f"Owners (a person holding {result.threshold:g}% or more is a beneficial owner)",
          "headers": ["Owner", "Type", "Effective %", "Beneficial owner", "Paths", "Recorded as"],
@@ -100,7 +109,8 @@ def customer_view(request: HttpRequest, customer_id: str, *, site: Any) -> HttpR
     return TemplateResponse(request, "admin/cdd_table.html", {
         **site.each_context(request), "title": customer.legal_name,
         "headers": ["Field", "Value"], "rows": [{"cells": [k, v]} for k, v in fields], "sections": sections,
-        "links": [("Risk history and manual ratings", reverse("admin:domain-customer-risk", args=[customer_id]))],
+        "links": [("Risk history and manual ratings", reverse("admin:domain-customer-risk", args=[customer_id])),
+                  ("Customer page in the reviewer UI", web_url(f"/customers/{customer_id}/"))],
     })
 
 

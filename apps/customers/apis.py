@@ -30,7 +30,7 @@ from apps.core.models import ApiKey
 from apps.core.openapi import ERROR_RESPONSES, error
 from apps.core.parsers import JSONParser
 from apps.core.roles import ANALYST, AUDITOR, REVIEWER, SENIOR_REVIEWER
-from apps.customers import selectors, services
+from apps.customers import search, selectors, services
 from apps.customers.access import CustomerOwned
 from apps.customers.countries import COUNTRIES
 from apps.customers.errors import IdempotencyKeyClaimed
@@ -389,6 +389,14 @@ class CustomerUpdateInputSerializer(StrictSerializer):
 
 
 class CustomerListFilterSerializer(StrictSerializer):
+    q = serializers.CharField(
+        required=False, trim_whitespace=False,
+        help_text=f"Find customers by any word of any of their names (legal, other, former) or of their related "
+                  f"parties' names, accent- and case-insensitive, one typo per word of {search.TYPO_MIN_LENGTH}+ "
+                  f"letters tolerated; or by external reference (of any integration you may see) or customer id. "
+                  f"{search.Q_MIN_LENGTH} to {search.Q_MAX_LENGTH} characters, at most {search.Q_MAX_WORDS} words. "
+                  "Ranked and capped at limit (at most 50); not combined with the other filters or a cursor.",
+    )
     status = serializers.ChoiceField(choices=STATUSES, required=False)
     risk_rating = serializers.ChoiceField(choices=RISK_RATINGS, required=False)
     next_review_before = serializers.DateField(required=False)
@@ -400,9 +408,32 @@ class CustomerListFilterSerializer(StrictSerializer):
     cursor = serializers.CharField(max_length=4000, required=False)
 
 
+class NameHitSerializer(serializers.Serializer):
+    query_word = serializers.CharField(help_text="The word of q (folded) that matched.")
+    word = serializers.CharField(help_text="The recorded word it matched (folded).")
+    field = serializers.ChoiceField(choices=sorted(search.FIELD_LABELS),
+                                    help_text="Which name: the customer's own, or a related party's.")
+    name = serializers.CharField(help_text="The whole name the word is part of, as recorded.")
+    typo = serializers.BooleanField(help_text="Matched within one typo rather than exactly.")
+    party_id = serializers.CharField(allow_null=True, help_text="The related party whose name matched, if any.")
+    party_name = serializers.CharField(allow_null=True)
+
+
+class SearchMatchSerializer(serializers.Serializer):
+    customer_id = serializers.CharField()
+    matched_by = serializers.ChoiceField(choices=["name", "external_reference", "id"])
+    words_matched = serializers.IntegerField(help_text="How many words of q this customer matched.")
+    hits = NameHitSerializer(many=True)
+
+
 class CustomerPageSerializer(serializers.Serializer):
     results = CustomerOutputSerializer(many=True)
     next_cursor = serializers.CharField(allow_null=True, help_text="Pass as ?cursor= for the next page.")
+    matches = SearchMatchSerializer(
+        many=True, required=False,
+        help_text="With q only: why each result matched, in the order of results (best first).")
+    truncated = serializers.BooleanField(
+        required=False, help_text="With q only: more customers matched than listed; add a word to narrow it.")
 
 
 def _customer_body(customer: Any) -> dict[str, Any]:
@@ -425,9 +456,12 @@ class CustomerCollectionApi(MethodRolesApi):
 
     @extend_schema(
         operation_id="customers_list", tags=TAGS, parameters=[CustomerListFilterSerializer],
-        description="Needs at least one filter: status, risk_rating, next_review_before, name_prefix (2+ "
+        description="Needs q or at least one filter: status, risk_rating, next_review_before, name_prefix (2+ "
                     "characters) or external_reference. Status and risk rating list the most recently updated "
-                    "first; next_review_before lists the earliest review first; name_prefix in name order.",
+                    "first; next_review_before lists the earliest review first; name_prefix in name order. "
+                    "q searches every name (see the parameter) and lists the best matches first: every word of "
+                    "q matched before some, exact words before typos, the customer's own names before its "
+                    "parties'; `matches` says what matched. A q that is too short or too long is a 400 naming q.",
         responses={200: CustomerPageSerializer, **ERROR_RESPONSES},
     )
     def get(self, request: Request) -> Response:
@@ -436,6 +470,11 @@ class CustomerCollectionApi(MethodRolesApi):
         args = dict(query.validated_data)
         limit, cursor = args.pop("limit"), args.pop("cursor", None)
         confined = integration_confined(request)
+        if "q" in request.query_params and "q" not in args:  # DRF reads a blank query parameter as absent
+            problem = search.search_query_problem("") or ""
+            raise ValidationFailed(f"The search is not valid: {problem}", errors={"q": [problem]})
+        if "q" in args:
+            return self._search(q=args.pop("q"), others=args, cursor=cursor, limit=limit, confined=confined)
         if confined is not None:
             if args.get("integration", confined) != confined:
                 raise Forbidden("This API key reaches only its own integration's customers.", errors={
@@ -446,6 +485,27 @@ class CustomerCollectionApi(MethodRolesApi):
             args["integration"] = _integration(request)
         page = selectors.customer_list(filters=selectors.CustomerFilters(**args), limit=limit, cursor=cursor)
         return Response({"results": [_customer_body(c) for c in page.results], "next_cursor": page.next_cursor})
+
+    def _search(self, *, q: str, others: dict[str, Any], cursor: str | None, limit: int,
+                confined: str | None) -> Response:
+        errors = {name: ["q is not combined with other filters; search with q alone."] for name in others}
+        if cursor:
+            errors["cursor"] = ["A search has one ranked page; leave cursor out."]
+        if limit > search.MAX_LIMIT:
+            errors["limit"] = [f"A search lists at most {search.MAX_LIMIT} customers."]
+        if errors:
+            raise ValidationFailed("The search is not valid: check " + ", ".join(sorted(errors)) + ".", errors=errors)
+        outcome = search.customer_search(q=q, owner=confined, limit=limit)
+        return Response({
+            "results": [_customer_body(r.customer) for r in outcome.results],
+            "next_cursor": None,
+            "matches": [{"customer_id": r.customer.customer_id, "matched_by": r.matched_by,
+                         "words_matched": r.words_matched,
+                         "hits": [{"query_word": h.query_word, "word": h.word, "field": h.field, "name": h.name,
+                                   "typo": h.typo, "party_id": h.party_id, "party_name": h.party_name}
+                                  for h in r.hits]} for r in outcome.results],
+            "truncated": outcome.truncated,
+        })
 
     @extend_schema(
         operation_id="customers_create", tags=TAGS, request=CustomerCreateInputSerializer,

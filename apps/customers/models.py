@@ -32,6 +32,26 @@ Each partition also holds one ``party_id = "_head"`` item whose version every pa
 in its transaction, so concurrent writes to one entity's parties serialise and the
 "children of one entity sum to at most 100%" rule cannot be broken by a race.
 
+Table ``customer_name_tokens`` — the name-token index behind "find anyone" (``search.customer_search``):
+one item per (key, subject), where a subject is a customer's own names (``<customer_id>#customer``)
+or one related party's (``<customer_id>#<party_id>``). Keys are every folded word of the customer's
+legal, other and former names and of each party's name and other names, each word's one-character
+deletions (words of 4+ characters; symmetric deletion, see ``search_keys``), and the external
+reference (``#ref#<reference>``). ``words`` lists which of the subject's words, from which name,
+produced the key, so a hit says what matched without reading the customer.
+
+| question | served by |
+|---|---|
+| which subjects have a word within one typo of this word (web search, API ``q``) | Query ``token_key`` for each key of the query word (itself and its deletions: n + 1 Queries for n letters) |
+| the customer with this external reference, of any integration (web search) | Query ``token_key`` = ``#ref#<reference>`` |
+| which keys does a subject hold (index repair, rebuild) | Query ``NameTokenBySubjectIndex`` (``subject_key``); keys only |
+
+Written in the same transaction as the customer or party write that changes the names (the diff of
+the old and new names' keys: stale keys deleted, new ones put); a diff larger than
+``name_index.TX_BUDGET`` items goes through the outbox (topic ``customers.name_index``) instead,
+whose handler re-derives the subject's keys from the record. ``manage.py name_index_rebuild``
+rebuilds the whole index offline.
+
 Table ``idempotency_keys`` — the first outcome of a POST sent with ``Idempotency-Key``, per caller.
 GetItem ``scoped_key`` (``<caller>#<key>``); items expire through the ``expires_at`` TTL attribute
 (and are treated as absent once expired, whether or not DynamoDB has removed them yet).
@@ -259,6 +279,34 @@ PARTY_FIELDS = (
     "nationalities", "country_of_residence", "registration_number", "jurisdiction",
     "ownership_percentage", "parent_party_id", "holdings", "linked_customer_id",
 )
+
+
+class NameTokenBySubjectIndex(GlobalSecondaryIndex["NameToken"]):
+    """Which keys of the name-token index does this customer's or party's names hold?"""
+
+    class Meta:
+        index_name = "by-subject"
+        projection = KeysOnlyProjection()
+
+    subject_key = UnicodeAttribute(hash_key=True)
+
+
+class NameToken(CddModel):
+    """One key of the name-token index, pointing to one subject (a customer, or one of its parties)."""
+
+    class Meta(TableMeta):
+        name = "customer_name_tokens"
+
+    token_key = UnicodeAttribute(hash_key=True)  # a folded word, one of its deletions, or "#ref#<reference>"
+    subject_key = UnicodeAttribute(range_key=True)  # "<customer_id>#customer" or "<customer_id>#<party_id>"
+    customer_id = UnicodeAttribute()
+    subject = UnicodeAttribute()  # "customer" or the party id
+    integration = UnicodeAttribute()  # the customer's (fixed at creation): confined API keys filter on it
+    party_name = UnicodeAttribute(null=True)  # the party's name, on a party's keys
+    # [{"w": word, "f": field, "n": the name it is a word of}] for the subject's words under this key
+    words = JSONAttribute(default=list)
+
+    by_subject = NameTokenBySubjectIndex()
 
 
 class IdempotencyRecord(CddModel):

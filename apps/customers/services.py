@@ -40,6 +40,13 @@ from apps.customers.models import (
     CustomerExternalRef,
     RelatedParty,
 )
+from apps.customers.name_index import (
+    CUSTOMER_SUBJECT,
+    IndexWrites,
+    customer_entries,
+    name_index_writes,
+    party_entries,
+)
 from apps.customers.selectors import (
     customer_get,
     customer_get_by_external_reference,
@@ -269,12 +276,16 @@ def customer_create(
     followups = [screening_request_new(customer_id=customer.customer_id, subject_id="customer", trigger="created"),
                  outbox_item_new(topic=ONBOARDING_TOPIC, group_key=customer.customer_id,
                                  payload={"customer_id": customer.customer_id})]
+    # The name-token index commits with the customer too (only puts: the positions above stay as they are).
+    index = name_index_writes(customer_id=customer.customer_id, subject=CUSTOMER_SUBJECT, integration=integration,
+                              before={}, after=customer_entries(customer.as_dict()))
+    followups += index.followups
     try:
         audit_event_record(
             entry=AuditEntry(actor=actor, action="customer.created", object_type="customer",
                              object_id=customer.customer_id, before=None, after=customer.as_dict(),
                              data={"integration": integration, "followups": [i.outbox_id for i in followups]}),
-            writes=[*writes, *(outbox_put(item) for item in followups)],
+            writes=[*writes, *(outbox_put(item) for item in followups), *index.puts],
         )
     except TransactWriteError as exc:
         codes = cancellation_codes(exc)
@@ -311,6 +322,10 @@ def _customer_write(*, customer: Customer, before: dict[str, Any], actor: Actor,
         followups.append(trigger_case_request_new(
             customer_id=customer.customer_id, event="customer.reactivated",
             reason=f"Made active again after being {before.get('status')}: review the relationship."))
+    index = name_index_writes(customer_id=customer.customer_id, subject=CUSTOMER_SUBJECT,
+                              integration=customer.integration, before=customer_entries(before),
+                              after=customer_entries(after))
+    followups += index.followups
     data: dict[str, Any] = {"fields": sorted(changed)}
     if followups:
         data["followups"] = [i.outbox_id for i in followups]
@@ -319,10 +334,11 @@ def _customer_write(*, customer: Customer, before: dict[str, Any], actor: Actor,
             entry=AuditEntry(actor=actor, action=action, object_type="customer", object_id=customer.customer_id,
                              before={k: before.get(k) for k in changed}, after={k: after[k] for k in changed},
                              reason=reason, data=data),
-            writes=[_save(customer), *(outbox_put(item) for item in followups)],  # pynamodb adds the version check
+            # pynamodb adds the version check; the index's deletes go first in the request, whatever the order here
+            writes=[*index.deletes, _save(customer), *(outbox_put(item) for item in followups), *index.puts],
         )
     except TransactWriteError as exc:
-        codes = cancellation_codes(exc)
+        codes = cancellation_codes(exc)[index.skip:]
         if codes and codes[0] == "ConditionalCheckFailed":
             raise StaleVersion(
                 f"Customer {customer.customer_id} was changed by someone else while you wrote; "
@@ -629,13 +645,16 @@ def _party_customer(customer_id: str) -> Customer:
 
 
 def _party_commit(*, head: RelatedParty, writes: list[Write], entry: AuditEntry,
-                  followups: list[OutboxItem] | None = None) -> None:
-    """Commit party writes with the head bump, the audit event and the follow-up work; map the failed condition."""
-    all_writes = [*writes, _save(head), *(outbox_put(item) for item in followups or [])]
+                  followups: list[OutboxItem] | None = None, index: IndexWrites | None = None) -> None:
+    """Commit party writes with the head bump, the audit event, the follow-up work and the name index's diff;
+    map the failed condition (the index's deletes go first in the request: their codes are skipped)."""
+    index = index or IndexWrites()
+    all_writes = [*index.deletes, *writes, _save(head), *(outbox_put(item) for item in followups or []),
+                  *index.puts]
     try:
         audit_event_record(entry=entry, writes=all_writes)
     except TransactWriteError as exc:
-        codes = cancellation_codes(exc)
+        codes = cancellation_codes(exc)[index.skip:]
         if len(codes) > len(writes) and codes[len(writes)] and not any(codes[: len(writes)]):
             raise PartiesBusy("Another change to this customer's parties committed first.") from exc
         raise _storage_error(exc) from exc
@@ -670,11 +689,14 @@ def related_party_add(*, customer_id: str, data: Mapping[str, Any], actor: Actor
                                             resource_id=f"{customer_id}/{party.party_id}", status_code=201))
         followups = [screening_request_new(customer_id=customer_id, subject_id=party.party_id, trigger="party_added"),
                      *_ownership_followups(customer=customer, what=f"{party.name} added as {', '.join(str(r) for r in party.roles)}")]
+        index = name_index_writes(customer_id=customer_id, subject=party.party_id, integration=customer.integration,
+                                  before={}, after=party_entries(party.as_dict()))
+        followups += index.followups
         entry = AuditEntry(actor=actor, action="related_party.added", object_type="customer", object_id=customer_id,
                            before=None, after=party.as_dict(),
                            data={"party_id": party.party_id, "followups": [i.outbox_id for i in followups]})
         try:
-            _party_commit(head=head, writes=writes, entry=entry, followups=followups)
+            _party_commit(head=head, writes=writes, entry=entry, followups=followups, index=index)
         except PartiesBusy:
             if attempt + 1 == PARTY_WRITE_ATTEMPTS:
                 raise
@@ -727,18 +749,21 @@ def related_party_update(*, customer_id: str, party_id: str, expected_version: i
                      if PARTY_SCREENED & set(changed) else [])
         if set(changed) & PARTY_OWNERSHIP:
             followups += _ownership_followups(customer=customer, what=f"{party.name}: {', '.join(changed)} changed")
+        index = name_index_writes(customer_id=customer_id, subject=party_id, integration=customer.integration,
+                                  before=party_entries(before), after=party_entries(after))
+        followups += index.followups
         entry = AuditEntry(actor=actor, action="related_party.updated", object_type="customer",
                            object_id=customer_id, before={k: before[k] for k in changed},
                            after={k: after[k] for k in changed},
                            data={"party_id": party_id, "fields": changed, "followups": [i.outbox_id for i in followups]})
         try:
-            _party_commit(head=head, writes=[_save(party)], entry=entry, followups=followups)
+            _party_commit(head=head, writes=[_save(party)], entry=entry, followups=followups, index=index)
         except PartiesBusy:
             if attempt + 1 == PARTY_WRITE_ATTEMPTS:
                 raise
             continue
         except TransactWriteError as exc:
-            if cancellation_codes(exc)[:1] == ["ConditionalCheckFailed"]:
+            if cancellation_codes(exc)[index.skip:][:1] == ["ConditionalCheckFailed"]:
                 raise StaleVersion(
                     f"Related party {party_id} was changed by someone else while you wrote; GET it again."
                 ) from exc
@@ -750,7 +775,7 @@ def related_party_update(*, customer_id: str, party_id: str, expected_version: i
 
 def related_party_remove(*, customer_id: str, party_id: str, expected_version: int, actor: Actor) -> None:
     """Remove a party the caller saw at its current version; refused while it still has holders."""
-    customer_get(customer_id=customer_id)
+    owner = customer_get(customer_id=customer_id)
     for attempt in range(PARTY_WRITE_ATTEMPTS):
         head = related_party_head_get(customer_id=customer_id)
         party = related_party_get(customer_id=customer_id, party_id=party_id, consistent=True)
@@ -761,19 +786,21 @@ def related_party_remove(*, customer_id: str, party_id: str, expected_version: i
             raise PartyHasHolders(
                 f"Related party {party_id} still has holders ({', '.join(holders)}); remove or move them first."
             )
+        index = name_index_writes(customer_id=customer_id, subject=party_id, integration=owner.integration,
+                                  before=party_entries(party.as_dict()), after={})
         entry = AuditEntry(actor=actor, action="related_party.removed", object_type="customer", object_id=customer_id,
                            before=party.as_dict(), after=None, data={"party_id": party_id})
         try:
-            # A delete goes before the puts in a DynamoDB transaction, so it stays first in the codes.
-            followups = _ownership_followups(customer=customer_get(customer_id=customer_id),
-                                             what=f"{party.name} removed")
-            _party_commit(head=head, writes=[_delete(party)], entry=entry, followups=followups)
+            # A delete goes before the puts in a DynamoDB transaction: after the index's deletes, it is first.
+            followups = [*_ownership_followups(customer=customer_get(customer_id=customer_id),
+                                               what=f"{party.name} removed"), *index.followups]
+            _party_commit(head=head, writes=[_delete(party)], entry=entry, followups=followups, index=index)
         except PartiesBusy:
             if attempt + 1 == PARTY_WRITE_ATTEMPTS:
                 raise
             continue
         except TransactWriteError as exc:
-            if cancellation_codes(exc)[:1] == ["ConditionalCheckFailed"]:
+            if cancellation_codes(exc)[index.skip:][:1] == ["ConditionalCheckFailed"]:
                 raise StaleVersion(
                     f"Related party {party_id} was changed by someone else while you removed it; GET it again."
                 ) from exc

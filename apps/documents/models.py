@@ -34,6 +34,17 @@ Table ``document_requests`` -- requests for information sent to a customer.
 | one request (letter link) | GetItem ``customer_id`` + ``request_id`` |
 | open requests due by a day (daily reminders) | Query ``DocumentRequestByDueIndex`` (``open_bucket = "open"``, ``due_key <= day``), sparse |
 
+Table ``document_waivers`` -- an analyst's explicit waiver of one requirement of one customer's checklist.
+
+| question | served by |
+|---|---|
+| a customer's waivers (checklist, case page, case submission) | Query ``customer_id`` |
+| one waiver (record, withdraw) | GetItem ``customer_id`` + ``code`` (the requirement's code) |
+
+One item per customer and requirement: a withdrawn waiver stays (``state = withdrawn``) until the
+requirement is waived again; every waiver and withdrawal is also in the audit trail, on the waiver's
+chain and on the customer's.
+
 Table ``document_triggers`` -- events for the reviews app (a document expired: a review may be due).
 
 | question | served by |
@@ -249,3 +260,28 @@ class DocumentTrigger(CddModel):
     acknowledged_by = UnicodeAttribute(null=True)
     acknowledged_at = UTCDateTimeAttribute(null=True)
     by_state = DocumentTriggerByStateIndex()
+
+
+WAIVER_ACTIVE = "active"
+WAIVER_WITHDRAWN = "withdrawn"
+
+
+class DocumentWaiver(CddModel):
+    """An analyst's explicit decision that a customer need not provide one requirement's evidence, and why."""
+
+    class Meta(TableMeta):
+        name = "document_waivers"
+
+    customer_id = UnicodeAttribute(hash_key=True)
+    code = UnicodeAttribute(range_key=True)  # the requirement's code, e.g. "address"
+    version = VersionAttribute()
+    label = UnicodeAttribute()  # the requirement's label when it was waived
+    state = UnicodeAttribute(default=WAIVER_ACTIVE)  # active | withdrawn
+    reason = UnicodeAttribute()
+    waived_by = UnicodeAttribute()  # actor key
+    waived_by_name = UnicodeAttribute()
+    waived_at = UTCDateTimeAttribute()
+    withdrawn_by = UnicodeAttribute(null=True)
+    withdrawn_by_name = UnicodeAttribute(null=True)
+    withdrawn_at = UTCDateTimeAttribute(null=True)
+    withdrawn_reason = UnicodeAttribute(null=True)

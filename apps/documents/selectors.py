@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
 
+from django.conf import settings
+
+from apps.audit.actors import Actor
 from apps.core.dynamo import utcnow
-from apps.core.errors import NotFound
+from apps.core.errors import Conflict, Forbidden, NotFound
+from apps.core.roles import ANALYST, AUDITOR, REVIEWER, SENIOR_REVIEWER, user_roles
+from apps.customers.errors import CustomerNotFound
 from apps.documents.customers_port import CustomerSummary, customer_get_summary
 from apps.documents.models import (
     CDD_LEVELS,
@@ -19,10 +26,12 @@ from apps.documents.models import (
     REQUESTED,
     VERIFIED,
     WAIVED,
+    WAIVER_ACTIVE,
     Document,
     DocumentRequest,
     DocumentRequirement,
     DocumentTrigger,
+    DocumentWaiver,
 )
 
 
@@ -104,10 +113,15 @@ class ChecklistItem:
     label: str
     any_of: list[str]
     jurisdiction: str
-    state: str  # verified | waived | received | requested | rejected | expired | missing
+    state: str  # verified | waived | received | pending_scan | requested | rejected | expired | infected | missing
     satisfied: bool
     document_ids: list[str] = field(default_factory=list)
     unscanned: bool = False  # a document in this state was stored without a malware scan
+    documents: list[Document] = field(default_factory=list)  # every document that could satisfy it, best first
+    waiver: DocumentWaiver | None = None  # the active waiver of this requirement, if any
+    expires_on: date | None = None  # the expiry date of the evidence that satisfies it
+    expiring: bool = False  # verified, but expiring within CDD_DOCUMENTS_EXPIRING_DAYS
+    reason: str | None = None  # why the document in this state was rejected (or expired)
 
     @property
     def state_label(self) -> str:
@@ -115,11 +129,22 @@ class ChecklistItem:
         return f"{label} (not scanned for malware)" if self.unscanned else label
 
 
+def document_waivers(*, customer_id: str) -> dict[str, DocumentWaiver]:
+    """A customer's waivers by requirement code, withdrawn ones included (one Query)."""
+    return {w.code: w for w in DocumentWaiver.query(customer_id)}
+
+
 def document_checklist(*, customer_id: str, today: date | None = None) -> list[ChecklistItem]:
-    """Required versus verified: one line per applicable requirement (what a case's checklist shows)."""
+    """Required versus verified: one line per applicable requirement (what a case's checklist shows).
+
+    A requirement is satisfied by a verified document that has not expired, by a waived document, or by
+    an active waiver of the requirement itself (``requirement_waive``).
+    """
     today = today or utcnow().date()
     customer = customer_get_summary(customer_id=customer_id)
     documents = [d for d in Document.query(customer_id) if d.party_type == "customer"]
+    waivers = {code: w for code, w in document_waivers(customer_id=customer_id).items() if w.state == WAIVER_ACTIVE}
+    horizon = today + timedelta(days=int(settings.CDD_DOCUMENTS_EXPIRING_DAYS))
     items = []
     for rule in requirements_applicable(customer=customer):
         matching = [d for d in documents if d.document_type in (rule.any_of or [])]
@@ -131,11 +156,112 @@ def document_checklist(*, customer_id: str, today: date | None = None) -> list[C
 
         ranked = sorted(matching, key=lambda d: (_STATE_RANK.get(state_of(d), 9), d.document_id))
         state = state_of(ranked[0]) if ranked else "missing"
+        waiver = waivers.get(rule.code)
+        if waiver is not None and state != VERIFIED:
+            state = WAIVED
+        best = [d for d in ranked if state_of(d) == state]
+        expires_on = date.fromisoformat(best[0].expiry_date) if best and best[0].expiry_date else None
         items.append(ChecklistItem(
             code=rule.code, label=rule.label, any_of=list(rule.any_of or []), jurisdiction=rule.jurisdiction,
             state=state, satisfied=state in (VERIFIED, WAIVED),
-            document_ids=[d.document_id for d in ranked if state_of(d) == state],
-            unscanned=any(document_scan_label(d) == "not scanned for malware" for d in ranked
-                          if state_of(d) == state),
+            document_ids=[d.document_id for d in best],
+            unscanned=any(document_scan_label(d) == "not scanned for malware" for d in best),
+            documents=ranked, waiver=waiver, expires_on=expires_on,
+            expiring=state == VERIFIED and expires_on is not None and expires_on <= horizon,
+            reason=best[0].status_reason if best and state in (REJECTED, EXPIRED, INFECTED) else None,
         ))
     return items
+
+
+# What stands between an unsatisfied requirement and its evidence, in the words of the refusal.
+_GAP_WORDS = {
+    "missing": "missing", REQUESTED: "requested, not received yet", PENDING_SCAN: "awaiting its malware scan",
+    RECEIVED: "uploaded, not verified yet", REJECTED: "rejected", EXPIRED: "expired",
+    INFECTED: "refused: malware found",
+}
+
+
+@dataclass(frozen=True)
+class EvidenceGap:
+    """The required items a case cannot be submitted without."""
+
+    items: list[ChecklistItem]
+
+    def __bool__(self) -> bool:
+        return bool(self.items)
+
+    @property
+    def message(self) -> str:
+        missing = [i.label.lower() for i in self.items if i.state == "missing"]
+        others = [f"{i.label.lower()} ({_GAP_WORDS.get(i.state, i.state)})" for i in self.items if i.state != "missing"]
+        parts = []
+        if missing:
+            parts.append(f"Missing: {', '.join(missing)} — upload {'it' if len(missing) == 1 else 'them'} "
+                         "or record a waiver.")
+        if others:
+            parts.append(f"Not yet evidence: {', '.join(others)} — a verified document or a waiver is needed.")
+        return " ".join(parts)
+
+
+class EvidenceMissing(Conflict):
+    """A required document is neither verified nor waived (``documents_missing``, 409)."""
+
+    code = "documents_missing"
+
+
+def document_checklist_gap(*, customer_id: str, today: date | None = None) -> EvidenceGap:
+    """The applicable requirements that are neither verified nor waived (what blocks a case's submission)."""
+    return EvidenceGap(items=[i for i in document_checklist(customer_id=customer_id, today=today) if not i.satisfied])
+
+
+def evidence_complete_check(*, customer_id: str, doing: str = "submitted") -> None:
+    """Refuse (``EvidenceMissing``) while a required item is neither verified nor waived; names each one.
+
+    No customer record means no requirements apply (the reviews service reads a missing customer the
+    same way for its other checks); any other failure to read the checklist propagates: never a pass.
+    """
+    try:
+        gap = document_checklist_gap(customer_id=customer_id)
+    except CustomerNotFound:
+        return
+    if gap:
+        raise EvidenceMissing(f"The case cannot be {doing} yet. {gap.message}",
+                              errors={"documents": [f"{i.label}: {_GAP_WORDS.get(i.state, i.state)}"
+                                                    for i in gap.items]})
+
+
+# --- previews -------------------------------------------------------------------------------------
+
+EVIDENCE_READERS = (ANALYST, REVIEWER, SENIOR_REVIEWER, AUDITOR)
+
+
+@dataclass(frozen=True)
+class PreviewLink:
+    """A short-lived presigned link that shows a document's file inline (never a public URL)."""
+
+    url: str
+    expires_at: datetime
+    kind: str  # pdf | image
+    content_type: str
+
+    @property
+    def origin(self) -> str:
+        """The storage origin the page's Content-Security-Policy must allow to embed it."""
+        parts = urlsplit(self.url)
+        return f"{parts.scheme}://{parts.netloc}"
+
+
+def document_preview_url(document: Document, user: Any) -> PreviewLink:
+    """A preview link of ``document`` for ``user`` (analysts, reviewers, auditors); the view is audited.
+
+    Shared by the case page's evidence and the customer page. Refuses (409) a file awaiting its scan or
+    holding malware, and (415) a type browsers cannot show (TIFF: download it instead).
+    """
+    from apps.documents import services  # services import this module
+
+    if not set(EVIDENCE_READERS) & user_roles(user):
+        raise Forbidden("Only analysts, reviewers and auditors open documents.")
+    url, expires_at = services.document_preview_link(customer_id=document.customer_id,
+                                                     document_id=document.document_id, actor=Actor.from_user(user))
+    return PreviewLink(url=url, expires_at=expires_at, kind=services.PREVIEWABLE[document.content_type or ""],
+                       content_type=document.content_type or "")

@@ -39,6 +39,7 @@ from apps.core.errors import (
     ValidationFailed,
 )
 from apps.core.outbox import outbox_done_write, outbox_item_new, outbox_put, outbox_send
+from apps.core.roles import ANALYST
 from apps.documents import checks, storage
 from apps.documents.customers_port import (
     CustomerSummary,
@@ -60,10 +61,13 @@ from apps.documents.models import (
     REQUESTED,
     VERIFIED,
     WAIVED,
+    WAIVER_ACTIVE,
+    WAIVER_WITHDRAWN,
     Document,
     DocumentRequest,
     DocumentRequirement,
     DocumentTrigger,
+    DocumentWaiver,
     FileVersion,
     expiry_bucket_for,
 )
@@ -77,6 +81,7 @@ from apps.documents.scanning import (
     scanner_get,
 )
 from apps.documents.scanning import INFECTED as VERDICT_INFECTED
+from apps.documents.selectors import requirements_applicable
 
 logger = logging.getLogger(__name__)
 
@@ -616,6 +621,96 @@ def document_waive(*, customer_id: str, document_id: str, reason: str | None, ac
                           actor=actor, reason=_reason_required(reason), expected_version=expected_version)
 
 
+# --- waivers of a requirement -----------------------------------------------------------------------
+
+
+def waiver_view(waiver: DocumentWaiver) -> dict[str, Any]:
+    return {"customer_id": waiver.customer_id, "code": waiver.code, "label": waiver.label, "state": waiver.state,
+            "reason": waiver.reason, "waived_by": waiver.waived_by,
+            "waived_at": waiver.waived_at.isoformat() if waiver.waived_at else None,
+            "withdrawn_by": waiver.withdrawn_by, "withdrawn_reason": waiver.withdrawn_reason}
+
+
+def _waiver_write(*, waiver: DocumentWaiver, action: str, actor: Actor, before: dict[str, Any] | None,
+                  reason: str) -> None:
+    """The waiver and its event, on the waiver's chain and on the customer's (whose timeline shows it)."""
+    data = {"customer_id": waiver.customer_id, "code": waiver.code, "label": waiver.label}
+    try:
+        audit_event_record(
+            entry=AuditEntry(actor=actor, action=action, object_type="document_waiver",
+                             object_id=f"{waiver.customer_id}.{waiver.code}", before=before,
+                             after=waiver_view(waiver), reason=reason, data=data),
+            writes=[lambda tx: tx.save(waiver)],
+            also=[AuditEntry(actor=actor, action=action, object_type="customer", object_id=waiver.customer_id,
+                             reason=reason, data=data)],
+        )
+    except TransactWriteError as exc:
+        if cancellation_codes(exc)[:1] == ["ConditionalCheckFailed"]:
+            raise Conflict(f"The waiver of {waiver.label.lower()} changed while you were working on it; reload "
+                           "and try again.") from exc
+        raise
+
+
+def requirement_waive(*, customer_id: str, code: str, reason: str | None, actor: Actor) -> DocumentWaiver:
+    """Waive one requirement of a customer's checklist, saying why: it counts as satisfied until withdrawn.
+
+    Analyst work. No second person approves the waiver itself: the case it lets through is decided
+    by a reviewer who did not prepare it (four-eyes in the reviews app), and that reviewer sees each
+    waiver -- who, when, why -- on the checklist of the case they decide.
+    """
+    if ANALYST not in actor.roles:
+        raise Forbidden("Only analysts waive document requirements.")
+    reason = _reason_required(reason)
+    if len(reason) > 2000:
+        raise ValidationFailed("The reason is too long.", errors={"reason": ["At most 2000 characters."]})
+    customer = customer_get_summary(customer_id=customer_id)
+    rules = {rule.code: rule for rule in requirements_applicable(customer=customer)}
+    if code not in rules:
+        raise ValidationFailed(f"{code!r} is not a requirement of this customer's checklist.",
+                               errors={"code": [f"One of {', '.join(sorted(rules)) or 'none'}."]})
+    try:
+        waiver = DocumentWaiver.get(customer_id, code, consistent_read=True)
+    except DocumentWaiver.DoesNotExist:
+        waiver = DocumentWaiver(customer_id, code)
+        before = None
+    else:
+        if waiver.state == WAIVER_ACTIVE:
+            raise Conflict(f"{waiver.label} is waived already (by {waiver.waived_by_name}); withdraw that waiver "
+                           "first to record another.", code="already_waived")
+        before = waiver_view(waiver)
+    waiver.label = rules[code].label
+    waiver.state = WAIVER_ACTIVE
+    waiver.reason = reason
+    waiver.waived_by = actor.key
+    waiver.waived_by_name = actor.name
+    waiver.waived_at = utcnow()
+    waiver.withdrawn_by = waiver.withdrawn_by_name = waiver.withdrawn_at = waiver.withdrawn_reason = None
+    _waiver_write(waiver=waiver, action="document_requirement.waived", actor=actor, before=before, reason=reason)
+    return waiver
+
+
+def requirement_waiver_withdraw(*, customer_id: str, code: str, reason: str | None, actor: Actor) -> DocumentWaiver:
+    """Withdraw a waiver, saying why: the requirement needs its evidence again."""
+    if ANALYST not in actor.roles:
+        raise Forbidden("Only analysts withdraw waivers.")
+    reason = _reason_required(reason)
+    try:
+        waiver = DocumentWaiver.get(customer_id, code, consistent_read=True)
+    except DocumentWaiver.DoesNotExist as exc:
+        raise NotFound(f"No waiver of {code} for customer {customer_id}.") from exc
+    if waiver.state != WAIVER_ACTIVE:
+        raise Conflict(f"The waiver of {waiver.label.lower()} was withdrawn already.", code="invalid_status")
+    before = waiver_view(waiver)
+    waiver.state = WAIVER_WITHDRAWN
+    waiver.withdrawn_by = actor.key
+    waiver.withdrawn_by_name = actor.name
+    waiver.withdrawn_at = utcnow()
+    waiver.withdrawn_reason = reason
+    _waiver_write(waiver=waiver, action="document_requirement.waiver_withdrawn", actor=actor, before=before,
+                  reason=reason)
+    return waiver
+
+
 def document_download_link(*, customer_id: str, document_id: str, actor: Actor) -> tuple[str, datetime]:
     """A presigned URL for the document's current file; the download is audited before the URL is given."""
     document = _document_get(customer_id=customer_id, document_id=document_id)
@@ -635,6 +730,30 @@ def document_download_link(*, customer_id: str, document_id: str, actor: Actor) 
     return storage.download_url(key=document.s3_key, version_id=document.s3_version_id,
                                 filename=document.filename or f"{document.document_type}-{document_id}",
                                 content_type=document.content_type or "application/octet-stream")
+
+
+PREVIEWABLE = {checks.PDF: "pdf", "image/jpeg": "image", "image/png": "image"}
+
+
+def document_preview_link(*, customer_id: str, document_id: str, actor: Actor) -> tuple[str, datetime]:
+    """A presigned URL showing the current file in the browser (inline); audited like a download."""
+    document = _document_get(customer_id=customer_id, document_id=document_id)
+    if not document.s3_key:
+        raise Conflict(f"Document {document_id} has no file yet (it is {document.status}).", code="no_file")
+    document_quarantine_check(document)
+    if document.content_type not in PREVIEWABLE:
+        raise UnsupportedMedia(f"A {document.content_type} file cannot be shown in the browser; download it.",
+                               code="no_preview")
+    if storage.object_head(key=document.s3_key, version_id=document.s3_version_id) is None:
+        raise FileMissing(
+            f"The file of document {document_id} is missing from storage (version {document.s3_version_id}); "
+            "nothing was shown. Tell a platform admin: the document record and its file disagree.")
+    audit_read_record(actor=actor, action="document.previewed", object_type="document", object_id=document_id,
+                      data={"customer_id": customer_id, "s3_version_id": document.s3_version_id,
+                            "sha256": document.sha256, "expires_in": settings.CDD_DOCUMENTS_URL_SECONDS})
+    return storage.download_url(key=document.s3_key, version_id=document.s3_version_id,
+                                filename=document.filename or f"{document.document_type}-{document_id}",
+                                content_type=document.content_type, inline=True)
 
 
 # --- expiry and triggers ----------------------------------------------------------------------------

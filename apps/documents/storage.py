@@ -128,12 +128,14 @@ def object_versions_list(*, prefix: str) -> list[dict[str, Any]]:
     return out
 
 
-def download_url(*, key: str, version_id: str | None, filename: str, content_type: str) -> tuple[str, datetime]:
-    """A presigned GET for one object version, living ``CDD_DOCUMENTS_URL_SECONDS``."""
+def download_url(*, key: str, version_id: str | None, filename: str, content_type: str,
+                 inline: bool = False) -> tuple[str, datetime]:
+    """A presigned GET for one object version, living ``CDD_DOCUMENTS_URL_SECONDS`` (``inline``: shown, not saved)."""
     seconds = int(settings.CDD_DOCUMENTS_URL_SECONDS)
+    disposition = "inline" if inline else "attachment"
     params: dict[str, Any] = {
         "Bucket": settings.CDD_DOCUMENTS_BUCKET, "Key": key,
-        "ResponseContentDisposition": f'attachment; filename="{_safe_filename(filename)}"',
+        "ResponseContentDisposition": f'{disposition}; filename="{_safe_filename(filename)}"',
         "ResponseContentType": content_type,
     }
     if version_id:

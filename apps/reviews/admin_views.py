@@ -17,9 +17,10 @@ from django.urls import reverse
 from apps.audit.actors import Actor
 from apps.core.admin_site import AdminPage
 from apps.core.errors import DomainError, ValidationFailed
+from apps.core.navigation import web_url
 from apps.core.outbox import outbox_for_group
 from apps.core.roles import ANALYST, AUDITOR, REVIEWER, SENIOR_REVIEWER, user_roles
-from apps.customers.selectors import customer_get
+from apps.customers.selectors import customer_get, customers_get
 from apps.reviews.dynamo_models import DRAFT, RiskOverride
 from apps.reviews.models import STATUSES
 from apps.reviews.risk import services as risk
@@ -27,16 +28,21 @@ from apps.reviews.risk.countries import country_table_sources
 from apps.reviews.risk.scoring import RATINGS
 from apps.reviews.risk.selectors import risk_rerate_progress
 from apps.reviews.selectors import case_queue
+from apps.reviews.services import case_heading
 
 
 def cases_view(request: HttpRequest, *, site: Any) -> HttpResponse:
     status = request.GET.get("status", "open")
     status = status if status in STATUSES else "open"
+    cases = case_queue(status=status, limit=200)
+    customers = customers_get(customer_ids=[case.customer_id for case in cases])
+    # The case page is the reviewer UI's (the web service); the admin has none of its own.
     rows = [
-        {"cells": [case.title, case.case_id, case.customer_id, case.kind, case.submitted_by_name,
-                   case.updated_at.strftime("%Y-%m-%d %H:%M")],
-         "url": f"/cases/{case.case_id}/"}
-        for case in case_queue(status=status, limit=200)
+        {"cells": [case_heading(case=case, customer=customers.get(case.customer_id)), case.case_id,
+                   customers[case.customer_id].legal_name if case.customer_id in customers else case.customer_id,
+                   case.kind.replace("_", " "), case.submitted_by_name, case.updated_at.strftime("%Y-%m-%d %H:%M")],
+         "url": web_url(f"/cases/{case.case_id}/")}
+        for case in cases
     ]
     base = reverse("admin:domain-cases")
     return TemplateResponse(request, "admin/cdd_table.html", {

@@ -7,6 +7,15 @@ Table ``cases``. Access patterns (no scans):
 | a case by id (case page, API) | GetItem ``case_id`` |
 | the work queue: cases in a status, most recently changed first (web UI, API) | Query ``CaseByStatusIndex`` (``status``, ``updated_key``) |
 | a customer's cases (customer page, "is an onboarding case open?") | Query ``CaseByCustomerIndex`` (``customer_id``, ``created_key``) |
+| the web work queue of open or submitted cases, soonest due first, with its filters | Query ``CaseByStatusDueIndex`` (``status``, ``due_key``), kind and age as filter expressions |
+| "my work": the cases assigned to a user, soonest due first | Query ``CaseByAssigneeIndex`` (``assignee``, ``due_key``); sparse: unassigned cases are absent |
+
+``due_key`` is ``<due date>#<case id>``: every case gets its due date when it opens (the SLA of its
+kind and its customer's rating, ``CDD_CASE_SLA_DAYS``; a periodic review is due on its review date).
+Cases opened before due dates existed get theirs on their next change, or from ``manage.py
+cases_due_backfill`` (an offline Scan). ``assignee`` is set while someone works the case and removed
+when it is unassigned, submitted or decided, so the assignee index holds only live work. ``notes``
+are appended, never edited: each is also an audit event on the case's chain.
 
 The onboarding case of a customer has the id ``onboarding-<customer_id>``, so opening it twice
 (a retried create, a re-run seam) is a conditional put that finds it already there. A periodic
@@ -31,6 +40,8 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from apps.core.dynamo import CddModel, TableMeta
 
 KINDS = ("onboarding", "periodic_review", "trigger")
+KIND_LABELS = {"onboarding": "Onboarding due diligence", "periodic_review": "Periodic review",
+               "trigger": "Trigger review"}
 OPEN, SUBMITTED, APPROVED, REJECTED = "open", "submitted", "approved", "rejected"
 STATUSES = (OPEN, SUBMITTED, APPROVED, REJECTED)
 
@@ -42,6 +53,28 @@ class CaseByStatusIndex(GlobalSecondaryIndex["Case"]):
 
     status = UnicodeAttribute(hash_key=True)
     updated_key = UnicodeAttribute(range_key=True)
+
+
+class CaseByStatusDueIndex(GlobalSecondaryIndex["Case"]):
+    """Which cases are in this status, soonest due first?"""
+
+    class Meta:
+        index_name = "by-status-due"
+        projection = AllProjection()
+
+    status = UnicodeAttribute(hash_key=True)
+    due_key = UnicodeAttribute(range_key=True)
+
+
+class CaseByAssigneeIndex(GlobalSecondaryIndex["Case"]):
+    """Which cases is this person working, soonest due first?"""
+
+    class Meta:
+        index_name = "by-assignee"
+        projection = AllProjection()
+
+    assignee = UnicodeAttribute(hash_key=True)
+    due_key = UnicodeAttribute(range_key=True)
 
 
 class CaseByCustomerIndex(GlobalSecondaryIndex["Case"]):
@@ -74,7 +107,12 @@ class Case(CddModel):
     decision = UnicodeAttribute(null=True)  # approved | rejected | returned
     rationale = UnicodeAttribute(null=True)
     decided_at = UTCDateTimeAttribute(null=True)
-    due_date = UnicodeAttribute(null=True)  # YYYY-MM-DD: when a periodic review falls due
+    due_date = UnicodeAttribute(null=True)  # YYYY-MM-DD: when the case is due (SLA; a periodic review: its date)
+    due_key = UnicodeAttribute(null=True)  # "<due_date>#<case_id>" (the due-date indexes)
+    assignee = UnicodeAttribute(null=True)  # actor key of who works it now (sparse assignee index)
+    assignee_name = UnicodeAttribute(null=True)
+    assigned_at = UTCDateTimeAttribute(null=True)
+    notes = JSONAttribute(default=list)  # [{note_id, by, name, at, text}], appended only
     reminders_sent = ListAttribute(of=UnicodeAttribute, default=list)  # "14d", "3d": reminders already given
     escalated_at = UTCDateTimeAttribute(null=True)  # overdue: escalated to the senior reviewers
     triggers = JSONAttribute(default=list)  # trigger cases: [{event, reason, at, ref}] that opened or joined it
@@ -87,6 +125,8 @@ class Case(CddModel):
     version = VersionAttribute()
 
     by_status = CaseByStatusIndex()
+    by_status_due = CaseByStatusDueIndex()
+    by_assignee = CaseByAssigneeIndex()
     by_customer = CaseByCustomerIndex()
 
     def as_dict(self) -> dict[str, Any]:
@@ -95,5 +135,5 @@ class Case(CddModel):
             "title": self.title, "requires_senior": self.requires_senior, "submitted_by": self.submitted_by,
             "submission_summary": self.submission_summary, "decided_by": self.decided_by,
             "decision": self.decision, "rationale": self.rationale, "due_date": self.due_date,
-            "escalated": self.escalated_at is not None, "triggers": [t.get("event") for t in self.triggers or []],
+            "escalated": self.escalated_at is not None, "assignee": self.assignee_name, "triggers": [t.get("event") for t in self.triggers or []],
         }

@@ -98,6 +98,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.csp",
+                "apps.core.navigation.navigation",
             ],
         },
     },
@@ -278,11 +279,13 @@ CDD_OUTBOX_HANDLERS = {
     "reviews.risk_rerate_book": "apps.reviews.risk.services.risk_rerate_shard_process",
     "reviews.risk_whatif": "apps.reviews.risk.services.risk_model_whatif_process",
     "screening.rescreen_book": "apps.screening.services.rescreen.rescreen_job_process",
+    "customers.name_index": "apps.customers.name_index.name_index_subject_process",
 }
 CDD_OUTBOX_QUEUES = {"screening.subject": "screening", "reviews.onboarding_case": "default",
                      "screening.list_delta": "screening", "reviews.risk_assess": "default",
                      "reviews.trigger_case": "default", "reviews.risk_rerate_book": "default",
-                     "reviews.risk_whatif": "default", "screening.rescreen_book": "screening"}
+                     "reviews.risk_whatif": "default", "screening.rescreen_book": "screening",
+                     "customers.name_index": "default"}
 # A list change re-screens the subjects that its changed entries match at this much below the threshold
 # (candidates only: the subject's own screening then decides, with the false-positive memory).
 CDD_DELTA_CANDIDATE_MARGIN = env("CDD_DELTA_CANDIDATE_MARGIN", 0.1, cast=float)
@@ -336,7 +339,15 @@ CDD_RISK_OVERRIDE_MAX_DAYS = env("CDD_RISK_OVERRIDE_MAX_DAYS", 365, cast=int)  #
 CDD_REVIEW_LEAD_DAYS = env("CDD_REVIEW_LEAD_DAYS", 30, cast=int)  # open a periodic review this long before it is due
 CDD_REVIEW_REMINDER_DAYS = env("CDD_REVIEW_REMINDER_DAYS", "14,3", cast=to_list)  # reminders, days before due
 CDD_REVIEW_ESCALATE_AFTER_DAYS = env("CDD_REVIEW_ESCALATE_AFTER_DAYS", 0, cast=int)  # overdue this long: escalate
+# Case service levels: {kind: {rating: calendar days}} laid over the defaults of apps/reviews/sla.py (docs/cases.md).
+from apps.reviews.sla import sla_days_setting  # noqa: E402  (light, no Django)
+
+CDD_CASE_SLA_DAYS = env("CDD_CASE_SLA_DAYS", "", cast=sla_days_setting)
 CDD_ADMIN_ALLOWED_CIDRS = env("CDD_ADMIN_ALLOWED_CIDRS", "", cast=to_list)
+# Where the web and admin services are reached, for links from one to the other (the admin's case links open
+# the reviewer UI; the web's navigation leads analysts to the admin). Empty: the same host (CDD_SERVICE=all).
+CDD_WEB_URL = env("CDD_WEB_URL", "").rstrip("/")
+CDD_ADMIN_URL = env("CDD_ADMIN_URL", "").rstrip("/")
 # Roles that may sign in to the Django admin (apps/core/admin_site.py); a user with none of them is refused even
 # with the staff flag. Plain reviewers are not among them: their work is in the web service.
 CDD_ADMIN_ROLES = env("CDD_ADMIN_ROLES", "analyst,platform_admin,senior_reviewer,auditor", cast=to_list)
@@ -371,6 +382,7 @@ CDD_DOCUMENTS_ALLOWED_TYPES = env(
 CDD_DOCUMENTS_URL_SECONDS = env("CDD_DOCUMENTS_URL_SECONDS", 300, cast=int)  # presigned download/upload lifetime
 CDD_DOCUMENTS_CLAMD_URL = env("CDD_DOCUMENTS_CLAMD_URL", "")  # tcp://host:3310 or unix:///path; empty: no scan
 CDD_DOCUMENTS_REMINDER_DAYS = env("CDD_DOCUMENTS_REMINDER_DAYS", "7,1", cast=to_list)  # days before the due date
+CDD_DOCUMENTS_EXPIRING_DAYS = env("CDD_DOCUMENTS_EXPIRING_DAYS", 30, cast=int)  # checklist: "expires in N days"
 # --- Documents: the malware scanner (apps/documents/scanning.py, docs/documents.md) -----------------------
 # guardduty in AWS (GuardDuty Malware Protection for S3 tags each stored file; the worker reads the tag),
 # fake locally (a stand-in that finds the EICAR test string and writes the same tag), none by default in the

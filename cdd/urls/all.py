@@ -5,8 +5,10 @@ from django.urls import path
 
 from cdd.urls import api, web
 
-handler404 = api.handler404
-handler500 = api.handler500
+# The web service's pages, except under /api/, where the API's JSON errors stay (apps.core.views_web).
+handler403 = web.handler403
+handler404 = web.handler404
+handler500 = web.handler500
 
 urlpatterns = [
     *api.urlpatterns,

@@ -16,3 +16,7 @@ urlpatterns = [
     path("", include("apps.screening.urls_web")),
     path("", include("apps.audit.urls_web")),
 ]
+
+handler403 = views_web.handler403
+handler404 = views_web.handler404
+handler500 = views_web.handler500

@@ -4,8 +4,9 @@
 Subcommands:
   register  register a new revision of a service's task definition family with a new image
             (the latest revision, so settings Terraform changed come along); prints its ARN
-  migrate   run `python manage.py migrate --noinput` as a one-off task of a task definition,
-            in the worker's subnets and security group; fails if the container exits non-zero
+  migrate   run `python manage.py migrate --noinput` and the data upgrades (`cases_due_backfill`) as a
+            one-off task of a task definition, in the worker's subnets and security group; fails if the
+            container exits non-zero
   canary    start a CodeDeploy blue/green canary of an HTTP service with a task definition and
             wait for it (progress on stderr); CodeDeploy rolls back by itself on alarms
   status    show the state of a CodeDeploy deployment
@@ -131,7 +132,9 @@ def migrate(args: argparse.Namespace) -> int:
             f"service worker not found in cluster {n['cluster']}: apply deploy/terraform/envs/{args.env} first"
         )
     network = services[0]["networkConfiguration"]
-    command = ["python", "manage.py", "migrate", "--noinput"]
+    # The identity schema, then the one-off data upgrades of domain records (each safe to run again): cases opened
+    # before due dates existed get theirs, or the due-date work queue would not list them.
+    command = ["sh", "-c", "python manage.py migrate --noinput && python manage.py cases_due_backfill"]
     if args.dry_run:
         print(json.dumps({"taskDefinition": args.task_definition, "command": command, "network": network}, indent=2))  # noqa: T201
         return 0

@@ -160,7 +160,8 @@ def test_analysts_see_the_cases_in_the_admin(aws: None, analyst: Any, settings: 
     browser = Client()
     browser.force_login(analyst)
     index = browser.get("/admin/")
-    assert "Domain data (DynamoDB)" in index.content.decode()
+    assert "Cases" in index.content.decode()
+    assert "permission to view or edit anything" not in index.content.decode()
     page = browser.get("/admin/domain/cases/?status=open")
     assert page.status_code == 200
     assert "onboarding-cust-9" in page.content.decode()

@@ -71,12 +71,13 @@ def test_whoever_proposed_an_alert_disposition_cannot_decide_the_case(
     from apps.screening.selectors.alerts import alerts_of_customer
     from apps.screening.services.alerts import alert_disposition_decide, alert_disposition_propose
 
-    case = _case({**PLAIN, "legal_name": "Qasem Soleimani", "date_of_birth": "1990-01-01"})
+    # the listed person's name and a birth date a typing slip away: alerted (decades away would not be)
+    case = _case({**PLAIN, "legal_name": "Qasem Soleimani", "date_of_birth": "1958-03-11"})
     alerts = alerts_of_customer(customer_id=case.customer_id)
     assert alerts, "a customer named like a listed person is alerted"
     for view in alerts:
         alert_disposition_propose(alert_id=view.alert_id, actor=Actor.from_user(analyst), outcome="false_positive",
-                                  rationale="born 33 years later, British teacher")
+                                  rationale="other father's name and place of birth; British teacher")
         alert_disposition_decide(alert_id=view.alert_id, actor=Actor.from_user(senior_reviewer), confirm=True,
                                  rationale="agreed")
     services.case_submit(case_id=case.case_id, analyst=Actor.from_user(analyst2), summary="alerts cleared")
@@ -85,3 +86,18 @@ def test_whoever_proposed_an_alert_disposition_cannot_decide_the_case(
                               rationale="fine")
     assert services.case_approve(case_id=case.case_id, reviewer=Actor.from_user(senior_reviewer),
                                  rationale="alerts were false positives").status == "approved"
+
+
+def test_whoever_waived_a_requirement_cannot_decide_the_case(analyst: Any, analyst2: Any) -> None:
+    from apps.documents import services as documents
+    from apps.documents.selectors import document_checklist
+
+    documents.requirements_default_load(actor=Actor.system("tests"))
+    case = _case()
+    for item in document_checklist(customer_id=case.customer_id):
+        documents.requirement_waive(customer_id=case.customer_id, code=item.code,
+                                    reason="held on file from the previous relationship", actor=Actor.from_user(analyst))
+    services.case_submit(case_id=case.case_id, analyst=Actor.from_user(analyst2), summary="all waived")
+    with pytest.raises(FourEyesViolation, match="waived the"):
+        services.case_approve(case_id=case.case_id, reviewer=_also(analyst, "reviewer"), rationale="fine")
+    assert services.case_get(case_id=case.case_id).status == "submitted"

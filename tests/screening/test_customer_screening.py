@@ -270,7 +270,7 @@ def test_the_work_queue_names_the_customer_and_counts_open_alerts(analyst: Any) 
     browser = Client()
     browser.force_login(analyst)
     page = browser.get("/cases/?status=open").content.decode()
-    assert ">Qasem Soleimani</a>" in page  # the name, not the customer id
+    assert "Onboarding due diligence — Qasem Soleimani</a>" in page  # the name, not the customer id
     assert 'class="badge badge-open">' in page
 
 

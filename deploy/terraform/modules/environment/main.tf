@@ -77,6 +77,10 @@ locals {
     CDD_SQS_QUEUE_URL_BASE  = "https://sqs.${data.aws_region.current.region}.amazonaws.com/${data.aws_caller_identity.current.account_id}/"
     CDD_SCREENING_THRESHOLD = tostring(var.screening_threshold)
 
+    # Links between the services: the admin's case links open the reviewer UI, the web leads analysts to the admin.
+    CDD_WEB_URL   = "https://${var.hostnames["web"]}"
+    CDD_ADMIN_URL = "https://${var.hostnames["admin"]}"
+
     # Screen against the active list versions in DynamoDB/S3, not the snapshot bundled in the image.
     CDD_SCREENING_LIST_SOURCE = "active"
     # Beat fetches each list from its official URL on its schedule (through the NAT gateway).
