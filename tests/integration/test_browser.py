@@ -158,7 +158,7 @@ def test_the_risk_model_and_assessments_are_read_and_changed_in_the_browser_role
     analyst.goto(f"{stack.urls['web']}/cases/onboarding-{customer_id}/")
     risk = analyst.inner_text("#risk")
     assert "Risk: high · enhanced due diligence" in risk
-    assert "Countries" in risk and "residence: IR" in risk and "['IR']" not in risk
+    assert "Countries" in risk and "residence: Iran" in risk and "['IR']" not in risk
     assert "FATF call-for-action country → at least high (residence IR)" in risk
     _shot(analyst, "9-case-risk-analyst")
 

@@ -138,12 +138,18 @@ def test_a_listed_person_is_alerted_reviewed_under_four_eyes_and_ends_rejected(s
 
 
 def test_a_worker_killed_mid_run_loses_no_screening_and_doubles_no_alert(stack: Stack) -> None:
-    listed = ["Qasem Soleimani", "Kim Jong Un", "Viktor Bout"]  # alert even with another birth date and nationality
+    listed = [("Qasem Soleimani", "1957-03-11", "IR"), ("Kim Jong Un", "1984-01-08", "KP"),
+              ("Viktor Bout", "1967-01-13", "RU")]  # the listed people, as the lists describe them
     customers = []
     for n in range(30):
-        name = listed[n % len(listed)] if n % 3 == 0 else f"Ordinary Person {n} Featherstonehaugh"
-        customers.append(create(stack, {**SOLEIMANI, "legal_name": name, "date_of_birth": "1970-01-01",
-                                        "nationalities": ["GB"], "country_of_residence": "GB"}))
+        if n % 3 == 0:
+            name, born, country = listed[n % len(listed)]
+            data = {**SOLEIMANI, "legal_name": name, "date_of_birth": born, "nationalities": [country],
+                    "country_of_residence": country}
+        else:
+            data = {**SOLEIMANI, "legal_name": f"Ordinary Person {n} Featherstonehaugh", "date_of_birth": "1970-01-01",
+                    "nationalities": ["GB"], "country_of_residence": "GB"}
+        customers.append(create(stack, data))
     # Kill the worker while it is working through them, then start it again.
     wait_until("the worker to start on the burst", lambda: "screened " in stack.log("worker"), stack=stack)
     stack.kill("worker")

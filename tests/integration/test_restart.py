@@ -108,6 +108,12 @@ def test_a_restart_keeps_documents_downloadable_and_a_hand_loaded_list_active(lo
                                  files={"file": ("passport.pdf", data, "application/pdf")})
         assert uploaded.status_code == 201, uploaded.text
         document_id = uploaded.json()["document_id"]
+        # The worker scans it (the local fake scanner) before it is killed: this test is about a restart.
+        deadline = time.monotonic() + 120
+        while requests.get(f"{api}/customers/{customer_id}/documents/{document_id}", headers=headers,
+                           timeout=30).json()["status"] == "pending_scan":
+            assert time.monotonic() < deadline, "the worker never scanned the upload"
+            time.sleep(0.5)
 
         (local_dir / "lists" / "un_sc").mkdir(parents=True)
         (local_dir / "lists" / "un_sc" / "consolidated.xml").write_bytes(un_without_its_last_individual())

@@ -115,7 +115,7 @@ def test_a_case_is_worked_from_the_queue_to_a_decision_with_an_alert_and_a_docum
     # Evidence: the analyst uploads the passport, a second analyst verifies it, the rest is waived with reasons.
     analyst.reload()
     assert "The case cannot be submitted yet" in analyst.inner_text("#evidence")
-    identity = analyst.locator("#evidence .req", has=analyst.locator("option[value=passport]")).first
+    identity = analyst.locator("#evidence .req", has_text="Proof of identity").first
     identity.locator("summary", has_text="Upload").click()
     pdf = Path(demo.local_dir) / "passport.pdf"
     pdf.write_bytes(files.pdf())
@@ -129,10 +129,11 @@ def test_a_case_is_worked_from_the_queue_to_a_decision_with_an_alert_and_a_docum
     _shot(second, "w4-evidence-second-analyst")
     verify.first.click()
     second.wait_for_load_state()
-    assert "Verified" in second.inner_text("#evidence")
+    assert "verified by analyst2" in second.locator("#evidence .req", has_text="Proof of identity").inner_text()
     analyst.reload()
-    while (waive := analyst.locator("#evidence .req", has=analyst.locator("summary:has-text('Waive')"))).count():
-        waive.first.locator("summary", has_text="Waive").click()
+    while (waive := analyst.locator("#evidence .req",
+                                    has=analyst.locator("summary:text-is('Waive this requirement')"))).count():
+        waive.first.locator("summary:text-is('Waive this requirement')").click()
         waive.first.locator("textarea[name=reason]").fill("Held on file from the existing current account")
         waive.first.locator("button", has_text="Record the waiver").click()
         analyst.wait_for_load_state()

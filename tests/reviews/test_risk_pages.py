@@ -48,7 +48,7 @@ def test_the_case_page_and_the_admin_customer_page_show_the_assessment_with_its_
         assert "under enhanced due diligence: a senior reviewer must decide this case" in page
     admin = as_user(analyst).get(f"/admin/domain/customers/{customer_id}/").content.decode()
     assert "Risk factors" in admin and "high (enhanced due diligence)" in admin
-    assert "residence: IR; nationality: IR" in admin and "['IR']" not in admin
+    assert "residence: Iran; nationality: Iran" in admin and "['IR']" not in admin
 
 
 def test_a_draft_is_edited_in_the_admin_and_published_by_another_senior_reviewer(

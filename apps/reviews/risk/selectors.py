@@ -7,6 +7,7 @@ from typing import Any
 from apps.core.dynamo_models import OutboxItem
 from apps.core.errors import NotFound
 from apps.core.outbox import outbox_for_group
+from apps.customers.display import country_name
 from apps.customers.selectors import customer_get
 from apps.customers.validation import value_text
 from apps.reviews.dynamo_models import RiskOverride
@@ -32,7 +33,8 @@ def risk_view(customer_id: str) -> dict[str, Any]:
                for a in services.risk_assessments_of(customer_id=customer_id, limit=11)[1:]]
     overrides = [o.as_dict() for o in RiskOverride.query(customer_id, scan_index_forward=False)
                  if o.status in ("proposed", "active")]
-    factors = [{**f, "label": FACTOR_LABELS.get(f["factor"], f["factor"]), "value_text": value_text(f["value"])}
+    factors = [{**f, "label": FACTOR_LABELS.get(f["factor"], f["factor"]),
+                "value_text": value_text(_in_words(f["factor"], f["value"]))}
                for f in result.get("factors", [])]
     return {
         "customer_id": customer_id, "assessment_id": current.current_id, "rating": current.rating,
@@ -58,3 +60,11 @@ def risk_rerate_progress(*, version: int) -> dict[str, Any] | None:
             "customers": sum(int((j.result or {}).get("customers", 0)) for j in done),
             "requested": sum(int((j.result or {}).get("requested", 0)) for j in done),
             "failing": [j for j in jobs if j.status != "done" and j.attempts]}
+
+
+def _in_words(factor: str, value: Any) -> Any:
+    """A factor's input for a page: the countries factor's codes by name (residence: Iran; ...)."""
+    if factor == "countries" and isinstance(value, dict):
+        return {role: [country_name(code) for code in codes] if isinstance(codes, list) else country_name(codes)
+                for role, codes in value.items()}
+    return value
