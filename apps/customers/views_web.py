@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -22,18 +21,9 @@ from apps.core.web import role_required
 from apps.customers.errors import CustomerNotFound
 from apps.customers.page_selectors import customer_page
 from apps.customers.services import customer_profile_view
-from apps.documents.selectors import PreviewLink, document_get, document_preview_url
+from apps.documents.selectors import document_get, document_preview_url
 
 READERS = (ANALYST, REVIEWER, SENIOR_REVIEWER, AUDITOR)
-
-
-def preview_csp(link: PreviewLink) -> dict[str, list[str]]:
-    """The site's policy plus the one storage origin the preview's presigned link points at, for its kind only."""
-    site: dict[str, Any] = settings.SECURE_CSP
-    policy = {directive: list(values) for directive, values in site.items()}
-    directive = "img-src" if link.kind == "image" else "frame-src"
-    policy[directive] = [*policy.get(directive, []), link.origin]
-    return policy
 
 
 def _preview(request: HttpRequest, *, customer_id: str, document_id: str,
@@ -78,5 +68,5 @@ def customer_page_view(request: HttpRequest, customer_id: str) -> HttpResponse:
     response = render(request, "customers/customer.html", context, status=status)
     link = (context.get("preview") or {}).get("link")
     if link is not None:  # this response alone may load the file from storage's origin
-        response._csp_config = preview_csp(link)  # type: ignore[attr-defined]
+        response._csp_config = link.page_policy()  # type: ignore[attr-defined]
     return response

@@ -250,6 +250,15 @@ class PreviewLink:
         parts = urlsplit(self.url)
         return f"{parts.scheme}://{parts.netloc}"
 
+    def page_policy(self) -> dict[str, list[str]]:
+        """The site's Content-Security-Policy plus this link's storage origin, for its kind only (frame-src for a
+        PDF, img-src for an image): the policy of the one response that shows the file, never of other pages."""
+        site: dict[str, Any] = settings.SECURE_CSP
+        policy: dict[str, list[str]] = {directive: list(values) for directive, values in site.items()}
+        directive = "img-src" if self.kind == "image" else "frame-src"
+        policy[directive] = [*policy.get(directive, []), self.origin]
+        return policy
+
 
 def document_preview_url(document: Document, user: Any) -> PreviewLink:
     """A preview link of ``document`` for ``user`` (analysts, reviewers, auditors); the view is audited.

@@ -258,11 +258,7 @@ def document_preview_view(request: HttpRequest, customer_id: str, document_id: s
     context = {"document": document, "link": link, "back": back,
                "type_label": DOCUMENT_TYPES.get(document.document_type, document.document_type)}
     # The file is shown from storage's origin: this page alone lets the browser load it from there.
-    policy: dict[str, Any] = dict(settings.SECURE_CSP)
-    directive = "img-src" if link.kind == "image" else "frame-src"
-    policy[directive] = [*policy.get(directive, []), link.origin]
-
-    @csp_override(policy)
+    @csp_override(link.page_policy())
     def page(request: HttpRequest) -> HttpResponse:
         return render(request, "documents/preview.html", context)
 
