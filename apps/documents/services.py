@@ -713,23 +713,7 @@ def requirement_waiver_withdraw(*, customer_id: str, code: str, reason: str | No
 
 def document_download_link(*, customer_id: str, document_id: str, actor: Actor) -> tuple[str, datetime]:
     """A presigned URL for the document's current file; the download is audited before the URL is given."""
-    document = _document_get(customer_id=customer_id, document_id=document_id)
-    if not document.s3_key:
-        raise Conflict(f"Document {document_id} has no file yet (it is {document.status}).", code="no_file")
-    document_quarantine_check(document)
-    # A link to a version that is not there would fail in the user's browser after the download was audited.
-    if storage.object_head(key=document.s3_key, version_id=document.s3_version_id) is None:
-        logger.error("document %s: stored file %s version %s is missing", document_id, document.s3_key,
-                     document.s3_version_id)
-        raise FileMissing(
-            f"The file of document {document_id} is missing from storage (version {document.s3_version_id}); "
-            "nothing was downloaded. Tell a platform admin: the document record and its file disagree.")
-    audit_read_record(actor=actor, action="document.downloaded", object_type="document", object_id=document_id,
-                      data={"customer_id": customer_id, "s3_version_id": document.s3_version_id,
-                            "sha256": document.sha256, "expires_in": settings.CDD_DOCUMENTS_URL_SECONDS})
-    return storage.download_url(key=document.s3_key, version_id=document.s3_version_id,
-                                filename=document.filename or f"{document.document_type}-{document_id}",
-                                content_type=document.content_type or "application/octet-stream")
+    return _file_link(customer_id=customer_id, document_id=document_id, actor=actor, inline=False)
 
 
 PREVIEWABLE = {checks.PDF: "pdf", "image/jpeg": "image", "image/png": "image"}
@@ -737,23 +721,33 @@ PREVIEWABLE = {checks.PDF: "pdf", "image/jpeg": "image", "image/png": "image"}
 
 def document_preview_link(*, customer_id: str, document_id: str, actor: Actor) -> tuple[str, datetime]:
     """A presigned URL showing the current file in the browser (inline); audited like a download."""
+    return _file_link(customer_id=customer_id, document_id=document_id, actor=actor, inline=True)
+
+
+def _file_link(*, customer_id: str, document_id: str, actor: Actor, inline: bool) -> tuple[str, datetime]:
+    """The presigned link of a download (attachment) or a preview (inline), audited before it is given."""
     document = _document_get(customer_id=customer_id, document_id=document_id)
     if not document.s3_key:
         raise Conflict(f"Document {document_id} has no file yet (it is {document.status}).", code="no_file")
     document_quarantine_check(document)
-    if document.content_type not in PREVIEWABLE:
+    if inline and document.content_type not in PREVIEWABLE:
         raise UnsupportedMedia(f"A {document.content_type} file cannot be shown in the browser; download it.",
                                code="no_preview")
+    # A link to a version that is not there would fail in the user's browser after the read was audited.
     if storage.object_head(key=document.s3_key, version_id=document.s3_version_id) is None:
+        logger.error("document %s: stored file %s version %s is missing", document_id, document.s3_key,
+                     document.s3_version_id)
         raise FileMissing(
             f"The file of document {document_id} is missing from storage (version {document.s3_version_id}); "
-            "nothing was shown. Tell a platform admin: the document record and its file disagree.")
-    audit_read_record(actor=actor, action="document.previewed", object_type="document", object_id=document_id,
+            f"nothing was {'shown' if inline else 'downloaded'}. Tell a platform admin: the document record and "
+            "its file disagree.")
+    audit_read_record(actor=actor, action="document.previewed" if inline else "document.downloaded",
+                      object_type="document", object_id=document_id,
                       data={"customer_id": customer_id, "s3_version_id": document.s3_version_id,
                             "sha256": document.sha256, "expires_in": settings.CDD_DOCUMENTS_URL_SECONDS})
     return storage.download_url(key=document.s3_key, version_id=document.s3_version_id,
                                 filename=document.filename or f"{document.document_type}-{document_id}",
-                                content_type=document.content_type, inline=True)
+                                content_type=document.content_type or "application/octet-stream", inline=inline)
 
 
 # --- expiry and triggers ----------------------------------------------------------------------------
