@@ -109,7 +109,7 @@ def _queue_filters(request: HttpRequest) -> tuple[QueueFilters, dict[str, str], 
     alerts = pick("alerts", ("yes", "no"), "an alerts choice")
     age: int | None = None
     if chosen["age"]:
-        if chosen["age"].isdigit() and int(chosen["age"]) > 0:
+        if chosen["age"].isdigit() and 0 < int(chosen["age"]) <= 36500:  # up to a hundred years
             age = int(chosen["age"])
         else:
             problems["age"] = f"{chosen['age']!r} is not a number of days"
@@ -181,7 +181,8 @@ def case_detail_view(request: HttpRequest, case_id: str) -> HttpResponse:
                      and services.case_work_refusal(case=case, person=me) is None,
         "can_unassign": may_reassign,
         "senior_only": senior_reason if senior_reason and SENIOR_REVIEWER not in roles else None,
-        "hand_over_to": services.case_hand_over_candidates(case=case, people=_people()) if may_reassign else [], "timeline": timeline, "verification": verification,
+        "hand_over_to": services.case_hand_over_candidates(case=case, people=_people()) if may_reassign else [],
+        "timeline": timeline, "verification": verification,
         "evidence": case_evidence(customer_id=case.customer_id, user=request.user, case=case),
         "alerts": [alert_card(v, request.user) for v in views], "blockers": blockers,
         "open_alerts": sum(1 for v in views if v.is_open),
@@ -213,7 +214,8 @@ def _assign_action(request: HttpRequest, case_id: str, action: str, actor: Actor
         services.case_unassign(case_id=case_id, actor=actor, reason=reason, expected_version=expected)
         return "The case is unassigned and back in the queue."
     to_id = request.POST.get("to", "")
-    person = get_user_model().objects.filter(pk=int(to_id), is_active=True).first() if to_id.isdigit() else None
+    valid = to_id.isdigit() and len(to_id) <= 18  # a user's primary key; anything else names nobody
+    person = get_user_model().objects.filter(pk=int(to_id), is_active=True).first() if valid else None
     if person is None:
         raise ValidationFailed("Choose who takes the case over.", errors={"to": ["choose a person from the list"]})
     to = Actor.from_user(person)

@@ -233,6 +233,8 @@ def test_handing_over_to_someone_ineligible_or_to_a_preparer_is_refused(
     services.case_claim(case_id=case.case_id, actor=Actor.from_user(analyst))
     html = _post(analyst, f"/cases/{case.case_id}/hand_over", {"to": reviewer.pk})
     assert "cannot be handed to rita.reviewer: rita.reviewer is not an analyst" in html
+    for nobody in ("9" * 40, "-1", "ana"):  # not a person: said on the page, never a server error
+        assert "Choose who takes the case over." in _post(analyst, f"/cases/{case.case_id}/hand_over", {"to": nobody})
     assert services.case_get(case_id=case.case_id).assignee_name == "ana.analyst"
     services.case_submit(case_id=case.case_id, analyst=Actor.from_user(analyst), summary="done")
     services.case_claim(case_id=case.case_id, actor=Actor.from_user(senior_reviewer))
