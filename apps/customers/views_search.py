@@ -8,29 +8,22 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 
 from apps.core.roles import ANALYST, AUDITOR, REVIEWER, SENIOR_REVIEWER
 from apps.core.web import role_required
+from apps.customers.display import TYPE_LABELS
 from apps.customers.search import Q_MAX_LENGTH, Q_MIN_LENGTH, SearchResult, customer_search, search_query_problem
 
 SEARCHERS = (ANALYST, REVIEWER, SENIOR_REVIEWER, AUDITOR)
-TYPE_LABELS = {"individual": "Individual", "legal_entity": "Legal entity"}
 MATCHED_BY_LABELS = {"id": "customer id", "external_reference": "external reference"}
-
-
-def _customer_url(customer_id: str) -> str:
-    try:
-        return reverse("customer-page", args=[customer_id])
-    except NoReverseMatch:  # the customer page is served by the same web service; its path is fixed
-        return f"/customers/{customer_id}/"
 
 
 def _row(result: SearchResult) -> dict[str, object]:
     customer = result.customer
     return {
         "result": result,
-        "url": _customer_url(customer.customer_id),
+        "url": reverse("customer-page", args=[customer.customer_id]),
         "type_label": TYPE_LABELS.get(customer.customer_type, customer.customer_type),
         "status_label": (customer.status or "").replace("_", " "),
         "matched_by_label": MATCHED_BY_LABELS.get(result.matched_by),

@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from apps.audit.actors import Actor
@@ -21,7 +21,7 @@ from apps.core.errors import DomainError, ValidationFailed
 from apps.core.outbox import outbox_for_group
 from apps.core.roles import ANALYST, AUDITOR, REVIEWER, SENIOR_REVIEWER, user_roles
 from apps.core.web import role_required
-from apps.customers.countries import COUNTRIES
+from apps.customers.display import TYPE_LABELS, country_name
 from apps.customers.models import Customer
 from apps.customers.selectors import customer_get
 from apps.documents.views_web import case_evidence
@@ -42,7 +42,6 @@ from apps.screening.web import alert_card
 READERS = (ANALYST, REVIEWER, SENIOR_REVIEWER, AUDITOR)
 WORKERS = (ANALYST, REVIEWER, SENIOR_REVIEWER)
 AGE_CHOICES = (1, 7, 14, 30, 60, 90)
-TYPE_LABELS = {"individual": "Individual", "legal_entity": "Legal entity"}
 
 
 def _customer(customer_id: str) -> Customer | None:
@@ -50,17 +49,6 @@ def _customer(customer_id: str) -> Customer | None:
         return customer_get(customer_id=customer_id)
     except DomainError:  # the page still shows the case if the customer cannot be read
         return None
-
-
-def _customer_url(customer_id: str) -> str:
-    try:
-        return reverse("customer-page", args=[customer_id])
-    except NoReverseMatch:  # the customer page's route is not mounted in this URLconf
-        return f"/customers/{customer_id}/"
-
-
-def _country(code: str | None) -> str | None:
-    return COUNTRIES.get(code.upper(), code) if code else None
 
 
 def _customer_summary(customer: Customer | None) -> dict[str, Any] | None:
@@ -72,8 +60,8 @@ def _customer_summary(customer: Customer | None) -> dict[str, Any] | None:
             "status": customer.status, "risk_rating": customer.risk_rating, "cdd_level": customer.cdd_level,
             "confirmed_match": bool(customer.confirmed_match_alerts),
             "country_label": "Country of incorporation" if entity else "Country of residence",
-            "country": _country(customer.jurisdiction if entity else customer.country_of_residence),
-            "url": _customer_url(customer.customer_id)}
+            "country": country_name(customer.jurisdiction if entity else customer.country_of_residence) or None,
+            "url": reverse("customer-page", args=[customer.customer_id])}
 
 
 def _queue_rows(rows: list[QueueRow]) -> list[dict[str, Any]]:
