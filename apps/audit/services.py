@@ -34,6 +34,8 @@ from apps.audit import keys
 from apps.audit.actors import Actor
 from apps.audit.models import GENESIS_HASH, AuditEvent
 from apps.core.context import context_get
+from apps.core.events import events_for_entries, events_outbox_item
+from apps.core.outbox import outbox_put, outbox_send
 from apps.core.errors import Conflict
 
 logger = logging.getLogger(__name__)
@@ -318,6 +320,10 @@ def audit_event_record(*, entry: AuditEntry, writes: Iterable[Write] = (),
                 for event in built:
                     event_indexes.add(_items_before_next_put(tx))
                     tx.save(event, condition=AuditEvent.sk.does_not_exist())
+                # The domain events these entries amount to (webhooks, MI) commit with them, or not at all.
+                published = events_outbox_item(events_for_entries(entries, now=now))
+                if published is not None:
+                    outbox_put(published)(tx)
         except TransactWriteError as exc:
             if not event_indexes or not _cancelled_only_by_events(exc, event_indexes):
                 raise
@@ -327,6 +333,8 @@ def audit_event_record(*, entry: AuditEntry, writes: Iterable[Write] = (),
             ceiling = min(RETRY_BACKOFF_MAX_SECONDS, RETRY_BACKOFF_SECONDS * 2**attempt)
             time.sleep(random.uniform(0, ceiling))  # noqa: S311 (jitter, not crypto)
             continue
+        if published is not None:
+            outbox_send([published])
         return built[0]
     raise Conflict(f"The audit trail of {', '.join(chains)} is too busy; try again.")  # pragma: no cover
 

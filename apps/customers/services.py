@@ -867,7 +867,7 @@ def customer_status_decide_write(*, customer_id: str, status: str, actor: Actor,
     customer.updated_at = utcnow()
     after = customer.as_dict()
     changed = [k for k in ("status", "last_review_date", "next_review_date") if before[k] != after[k]]
-    entry = AuditEntry(actor=actor, action=f"customer.{'activated' if status == 'active' else 'rejected'}",
+    entry = AuditEntry(actor=actor, action="customer.activated" if status == "active" else "customer.rejected",
                        object_type="customer", object_id=customer_id, before={k: before[k] for k in changed},
                        after={k: after[k] for k in changed}, reason=rationale, data={"case_id": case_id})
     return _save(customer), entry

@@ -289,6 +289,13 @@ CDD_OUTBOX_QUEUES = {"screening.subject": "screening", "reviews.onboarding_case"
 # A list change re-screens the subjects that its changed entries match at this much below the threshold
 # (candidates only: the subject's own screening then decides, with the false-positive memory).
 CDD_DELTA_CANDIDATE_MARGIN = env("CDD_DELTA_CANDIDATE_MARGIN", 0.1, cast=float)
+# Domain events (apps/core/events.py): committed with their audit events, then counted (MI) and delivered (webhooks).
+CDD_OUTBOX_HANDLERS["events.publish"] = "apps.core.events.events_publish_process"
+CDD_OUTBOX_QUEUES["events.publish"] = "default"
+# --- webhooks (apps/core/webhooks, docs/webhooks.md) -------------------------------------------------------
+# --- end of the webhooks block --------------------------------------------------------------------------------
+# --- management information (apps/core/mi, docs/mi.md) -----------------------------------------------------
+# --- end of the management information block ---------------------------------------------------------------
 CDD_OUTBOX_REQUEUE_SECONDS = env("CDD_OUTBOX_REQUEUE_SECONDS", 120, cast=int)
 CDD_OUTBOX_KEEP_DAYS = env("CDD_OUTBOX_KEEP_DAYS", 30, cast=int)
 

@@ -314,7 +314,8 @@ def _record(*, item: OutboxItem, subject: Subject, run_id: str, hits: list[Hit],
                        object_id=subject.customer_id, reason=f"screening request {item.outbox_id} ({trigger})",
                        data={"subject_id": subject.subject_id, "subject_name": subject.name, "run_id": run_id,
                              "list_versions": versions, "algorithm": ALGORITHM_VERSION, "threshold": threshold,
-                             **counts, "alerts": [h["alert_id"] for h in run_hits if h["outcome"] != "suppressed"]})
+                             **counts, "hits": len(hits), "duration_ms": duration_ms,
+                             "alerts": [h["alert_id"] for h in run_hits if h["outcome"] != "suppressed"]})
     try:
         audit_event_record(entry=entry, writes=writes, also=also)
     except TransactWriteError as exc:
