@@ -11,7 +11,8 @@ several worker processes.
 In the same run, side by side on the same rows:
 
 * our **previous** algorithm version: its files are read from git (``git show REV:apps/screening/
-  matching/...``, ``--previous-rev``, by default the last commit of cdd-name-match/1.0) into a
+  matching/...``, ``--previous-rev``, by default the last commit of cdd-name-match/2.0; 1.0 with
+  ``--previous-rev 0b53e0132acd``) into a
   temporary package and run in a child process (quality only; its speed is not measured);
 * the OpenSanctions reference matcher (nomenklatura ``logic-v2`` and ``logic-v1``). nomenklatura only
   scores pairs, so it is given OUR index's candidates for every query (the output says so) and runs
@@ -60,8 +61,10 @@ SETS: tuple[tuple[str, str | None, bool], ...] = (
     ("compound", None, True),  # generated from the positives (compound_rows)
 )
 SHOULD_ALERT = {key: alert for key, _, alert in SETS}
-# The last commit whose matcher is cdd-name-match/1.0 (the previous version in the side-by-side).
-PREVIOUS_REV = "0b53e0132acd925fbd355c118b8c34f908b2f4b1"
+# The last commit whose matcher is cdd-name-match/2.0 (the previous version in the side-by-side), and the
+# last of 1.0 (``--previous-rev`` takes either, or any other revision).
+PREVIOUS_REV = "b31b189a759ba38aebd871955d8134d5f8fc63a2"
+REV_1_0 = "0b53e0132acd925fbd355c118b8c34f908b2f4b1"
 FTM_SCHEMA = {"person": "Person", "organization": "Organization", "vessel": "Vessel", "aircraft": "Airplane"}
 
 _INDEX: MatchIndex | None = None
@@ -439,7 +442,10 @@ def main() -> None:
     parser.add_argument("--no-reference", action="store_true", help="skip nomenklatura")
     parser.add_argument("--no-previous", action="store_true", help="skip our previous algorithm version")
     parser.add_argument(
-        "--previous-rev", default=PREVIOUS_REV, help="git revision whose matcher is the previous version"
+        "--previous-rev",
+        default=PREVIOUS_REV,
+        help=f"git revision whose matcher is the previous version (default {PREVIOUS_REV[:12]}, 2.0; "
+        f"{REV_1_0[:12]} is 1.0)",
     )
     parser.add_argument("--previous-worker", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--previous-out", type=Path, default=None, help=argparse.SUPPRESS)

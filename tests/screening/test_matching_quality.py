@@ -1,6 +1,7 @@
 """Screening quality, round 2 (cdd-name-match/2.0), one behaviour each: namesakes told apart by
 their birth date and nationality, distinctive words deciding between organisations, Arabic script
-against Latin list names, compound perturbations and weak aliases.
+against Latin list names, compound perturbations and weak aliases; and (2.1) an entry lacking a
+date of birth or a nationality weighed with its counterparts' on other lists.
 
 The index holds a few hundred filler entities so that token rarity behaves as on the real lists
 (a word on one entity is rare; ENTERPRISE, STATE, FEDERAL on many are common).
@@ -12,7 +13,7 @@ import random
 
 import pytest
 
-from apps.screening.matching import ALGORITHM_VERSION, Hit, ListEntity, MatchIndex, Name, Query
+from apps.screening.matching import ALGORITHM_VERSION, Hit, Identifier, ListEntity, MatchIndex, Name, Query
 
 THRESHOLD = 0.8
 
@@ -210,3 +211,101 @@ def test_arabic_and_latin_spellings_reduce_to_the_same_consonant_skeleton() -> N
         assert arabic_skeleton(arabic) == latin_skeleton(latin), (arabic, latin)
     assert arabic_skeleton("محمد") != arabic_skeleton("محمدی")  # Muhammad is not Mohammadi
     assert arabic_words("عبدالمنان") == ["عبد", "المنان"]
+
+
+# --- the same party on several lists (cdd-name-match/2.1) --------------------------------------
+
+
+def listed(list_key: str, source_id: str, name: str, *, dobs: tuple[str, ...] = (), nat: str | None = None,
+           remarks: str | None = None, passport: str | None = None) -> ListEntity:
+    return ListEntity(
+        list=list_key,
+        source_id=source_id,
+        schema="person",
+        names=[Name(name)],
+        birth_dates=list(dobs),
+        nationalities=[nat] if nat else [],
+        identifiers=[Identifier("passport", passport)] if passport else [],
+        remarks=remarks,
+    )
+
+
+@pytest.fixture(scope="module")
+def lists_index() -> MatchIndex:
+    rng = random.Random(11)
+    entities = [
+        # one party on OFAC (with its date of birth) and the UK (without): linked by the same distinctive name
+        listed("ofac_sdn", "700", "ZARGARIANPOUR, Bahram", dobs=("1960-07-01",), nat="IR"),
+        listed("uk_ofsi", "9700", "Bahram ZARGARIANPOUR"),
+        # a UK entry derived from a UN listing cites it: linked by the UN reference whatever the spelling
+        listed("un_sc", "QDi.901", "QARI SAIFULLAH MANSOORZADA", dobs=("1972",), nat="AF"),
+        listed("uk_ofsi", "9701", "Saifullah MANSURZADA",
+               remarks="(UK Sanctions List Ref):AQD0999. (UN Ref):QDi.901. Commander of a training camp."),
+        # the same passport number on OFAC (no date of birth) and the UN
+        listed("ofac_sdn", "703", "HWANG, Il Sung", passport="381220555"),
+        listed("un_sc", "KPi.902", "HWANG IL SONG", dobs=("1961-04-15",), nat="KP", passport="381220555"),
+        # a UK entry with no counterpart, and a name two OFAC entries carry (which of them would it be?)
+        listed("uk_ofsi", "9702", "Farhad KOOHESTANIFAR"),
+        listed("ofac_sdn", "701", "NAVIDIFAR, Reza", dobs=("1955-03-02",)),
+        listed("ofac_sdn", "702", "NAVIDIFAR, Reza", dobs=("1981-11-20",)),
+        listed("uk_ofsi", "9703", "Reza NAVIDIFAR"),
+    ]
+    for n in range(300):
+        entities.append(listed("ofac_sdn", f"6{n:03d}", f"{_filler(rng).upper()}, {_filler(rng).capitalize()}"))
+    return MatchIndex.build(entities)
+
+
+def test_an_entry_without_a_birth_date_is_weighed_with_its_counterpart_on_another_list(
+    lists_index: MatchIndex,
+) -> None:
+    namesake = Query("Bahram ZARGARIANPOUR", "person", date_of_birth="1935-06-25", country="ZA")
+    assert not alerts_on(lists_index, namesake, "9700")
+    hit = hit_for(lists_index, namesake, "9700")
+    assert hit is not None
+    dob = hit.explanation["features"]["date_of_birth"]
+    assert dob["result"] == "conflict" and dob["years_apart"] == 25
+    assert dob["from"] == "OFAC SDN 700 (same party: same name, one entry on each list)"
+    assert (
+        "date of birth 1935-06-25 vs 1960-07-01: 25 years apart; "
+        "date of birth from OFAC SDN 700 (same party: same name, one entry on each list)"
+    ) in hit.explanation["notes"]
+    assert any("nationality ZA vs IR; nationality from OFAC SDN 700" in n for n in hit.explanation["notes"])
+    # the same name with the counterpart's date of birth is the listed person: it alerts, saying why
+    same = Query("Bahram ZARGARIANPOUR", "person", date_of_birth="1960-07-01")
+    assert alerts_on(lists_index, same, "9700")
+    hit = hit_for(lists_index, same, "9700")
+    assert hit is not None and hit.explanation["features"]["date_of_birth"]["result"] == "exact"
+    # without a date of birth in the query there is nothing to weigh: the exact name alerts
+    assert alerts_on(lists_index, Query("Bahram ZARGARIANPOUR", "person"), "9700")
+
+
+def test_an_entry_takes_the_birth_date_of_the_listing_it_cites_or_shares_a_passport_with(
+    lists_index: MatchIndex,
+) -> None:
+    # a UK entry derived from a UN listing, whatever the spelling of the name
+    namesake = Query("Saifullah MANSURZADA", "person", date_of_birth="1999-02-03")
+    assert not alerts_on(lists_index, namesake, "9701")
+    hit = hit_for(lists_index, namesake, "9701")
+    assert hit is not None
+    assert hit.explanation["features"]["date_of_birth"]["from"] == "UN QDi.901 (same party: UN reference)"
+    assert alerts_on(lists_index, Query("Saifullah MANSURZADA", "person", date_of_birth="1972-05-01"), "9701")
+    # an OFAC entry and a UN entry with the same passport number
+    namesake = Query("HWANG, Il Sung", "person", date_of_birth="1990-08-08")
+    assert not alerts_on(lists_index, namesake, "703")
+    hit = hit_for(lists_index, namesake, "703")
+    assert hit is not None
+    assert hit.explanation["features"]["date_of_birth"]["from"] == "UN KPi.902 (same party: same document number)"
+    assert alerts_on(lists_index, Query("HWANG, Il Sung", "person", date_of_birth="1961-04-15"), "703")
+
+
+def test_an_entry_without_a_birth_date_and_no_sure_counterpart_still_alerts_on_its_exact_name(
+    lists_index: MatchIndex,
+) -> None:
+    # no counterpart at all
+    query = Query("Farhad KOOHESTANIFAR", "person", date_of_birth="1935-06-25", country="ZA")
+    assert alerts_on(lists_index, query, "9702")
+    # the name is on two OFAC entries: no link, so no date is borrowed from either
+    query = Query("Reza NAVIDIFAR", "person", date_of_birth="2001-01-05")
+    assert alerts_on(lists_index, query, "9703")
+    hit = hit_for(lists_index, query, "9703")
+    assert hit is not None and hit.explanation["features"]["date_of_birth"]["result"] == "unknown"

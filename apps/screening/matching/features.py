@@ -366,7 +366,7 @@ def phonetic_agreement(q: PreparedName, c: PreparedName) -> float:
     return min(common / len(qk), common / len(ck))
 
 
-def _date_relation(
+def date_relation(
     q: tuple[int, int | None, int | None], c: tuple[int, int | None, int | None]
 ) -> tuple[str, int]:
     """How two partial dates relate, and how many years apart they are (0 when the years agree).
@@ -424,12 +424,14 @@ def date_of_birth_feature(
     *,
     parsed: list[tuple[int, int | None, int | None]] | None = None,
     distinctiveness: float = 1.0,
+    sources: list[str] | None = None,
 ) -> tuple[float, dict[str, Any]]:
     """Agreement (exact or to the shared precision) or conflict of dates of birth, graded by size.
 
     The best of the list's dates counts (lists give several, or a span of years).
     ``distinctiveness`` (0..1, mean rarity of the list name's words) makes a conflict
-    weigh more against a common name.
+    weigh more against a common name. ``sources`` (parallel to ``parsed``): the dates are the
+    entry's counterparts' on other lists (see links.py), and the explanation names the one used.
     """
     values: dict[str, Any] = {"query": query_dob or None, "list": list(list_dobs)}
     q = parse_partial_date(query_dob) if query_dob else None
@@ -438,43 +440,65 @@ def date_of_birth_feature(
     if q is None or not parsed:
         values["result"] = "unknown"
         return 0.0, values
-    relations = [(_date_relation(q, c), c) for c in parsed]
-    (best, years), closest = max(relations, key=lambda item: (_DOB_ORDER[item[0][0]], -item[0][1]))
+    relations = [(date_relation(q, c), c, n) for n, c in enumerate(parsed)]
+    (best, years), closest, position = max(relations, key=lambda item: (_DOB_ORDER[item[0][0]], -item[0][1]))
     values["result"] = best
     values["years_apart"] = abs(q[0] - closest[0])
+    source = ""
+    if sources:
+        values["from"] = sources[position]
+        source = f"; date of birth from {sources[position]}"
     if best == "conflict":
         values["name_distinctiveness"] = round(distinctiveness, 3)
         apart = abs(q[0] - closest[0])
         values["note"] = (
             f"date of birth {_fmt_date(q)} vs {_fmt_date(closest)}: {apart} years apart"
             + (" (closest of the listed dates)" if len(parsed) > 1 else "")
+            + source
         )
         return dob_conflict_weight(years) + DOB_CONFLICT_COMMON_EXTRA * (1.0 - distinctiveness), values
     if best == "near":
-        values["note"] = f"date of birth {_fmt_date(q)} vs {_fmt_date(closest)}: a slip (one year or day/month)"
+        values["note"] = (
+            f"date of birth {_fmt_date(q)} vs {_fmt_date(closest)}: a slip (one year or day/month){source}"
+        )
     elif best == "exact":
-        values["note"] = f"date of birth {_fmt_date(q)} agrees"
+        values["note"] = f"date of birth {_fmt_date(q)} agrees{source}"
+    elif source:
+        values["note"] = f"date of birth {_fmt_date(q)} vs {_fmt_date(closest)}: agrees as far as known{source}"
     return _DOB_ADJUST[best], values
 
 
 def country_feature(
-    query_country: str | None, nationalities: list[str], countries: list[str]
+    query_country: str | None,
+    nationalities: list[str],
+    countries: list[str],
+    *,
+    sources: dict[str, str] | None = None,
 ) -> tuple[float, dict[str, Any]]:
-    """Nationality agreement; conflict only when the list gives nationalities and none fit."""
+    """Nationality agreement; conflict only when the list gives nationalities and none fit.
+
+    ``sources`` (nationality -> where it comes from): the nationalities are the entry's
+    counterparts' on other lists (see links.py), and the explanation says so.
+    """
     values: dict[str, Any] = {
         "query": query_country,
         "list_nationalities": list(nationalities),
         "list_countries": list(countries),
     }
+    if sources:
+        values["from"] = sorted(set(sources.values()))
     if not query_country or not (nationalities or countries):
         values["result"] = "unknown"
         return 0.0, values
     if query_country in nationalities or query_country in countries:
         values["result"] = "agree"
+        if sources and query_country in sources:
+            values["note"] = f"nationality {query_country} agrees; nationality from {sources[query_country]}"
         return COUNTRY_AGREE, values
     if nationalities:
         values["result"] = "conflict"
-        values["note"] = f"nationality {query_country} vs {', '.join(nationalities)} on the list"
+        where = f"; nationality from {' and '.join(values['from'])}" if sources else " on the list"
+        values["note"] = f"nationality {query_country} vs {', '.join(nationalities)}{where}"
         return COUNTRY_CONFLICT, values
     values["result"] = "unknown"
     return 0.0, values

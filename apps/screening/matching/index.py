@@ -35,6 +35,7 @@ from .features import (
     phonetic_agreement,
     prepare_name,
 )
+from .links import Borrowed, borrowed_values, find_counterparts
 from .normalize import (
     INITIAL,
     NORMAL,
@@ -46,7 +47,7 @@ from .normalize import (
 )
 from .types import ListEntity
 
-ALGORITHM_VERSION = "cdd-name-match/2.0"
+ALGORITHM_VERSION = "cdd-name-match/2.1"
 DEFAULT_THRESHOLD = 0.80
 
 ENTITY_TYPES = ("person", "organization", "vessel", "aircraft", "unknown")
@@ -168,12 +169,28 @@ def _entity_features(
     entity: ListEntity,
     dobs: list[tuple[int, int | None, int | None]] | None = None,
     name_distinctiveness: float = 1.0,
+    borrowed: Borrowed | None = None,
 ) -> tuple[float, dict[str, Any]]:
-    """Date of birth, country and entity type: the part of a score that needs the entity."""
-    dob_adj, dob_values = date_of_birth_feature(
-        query.date_of_birth, entity.birth_dates, parsed=dobs, distinctiveness=name_distinctiveness
-    )
-    cty_adj, cty_values = country_feature(country, entity.nationalities, entity.countries)
+    """Date of birth, country and entity type: the part of a score that needs the entity.
+
+    ``borrowed``: an entry lacking a date of birth or a nationality is weighed with its
+    counterparts' on other lists (links.py), named in the explanation.
+    """
+    if borrowed is not None and borrowed.parsed and not dobs:
+        dob_adj, dob_values = date_of_birth_feature(
+            query.date_of_birth, borrowed.birth_dates, parsed=borrowed.parsed,
+            distinctiveness=name_distinctiveness, sources=borrowed.dob_sources,
+        )
+    else:
+        dob_adj, dob_values = date_of_birth_feature(
+            query.date_of_birth, entity.birth_dates, parsed=dobs, distinctiveness=name_distinctiveness
+        )
+    if borrowed is not None and borrowed.nationalities and not entity.nationalities:
+        cty_adj, cty_values = country_feature(
+            country, borrowed.nationalities, entity.countries, sources=borrowed.nationality_sources
+        )
+    else:
+        cty_adj, cty_values = country_feature(country, entity.nationalities, entity.countries)
     typ_adj, typ_values = entity_type_feature(query.entity_type, entity.schema)
     features: dict[str, Any] = {
         "date_of_birth": {"contribution": dob_adj, **dob_values},
@@ -217,6 +234,10 @@ class MatchIndex:
         self.groups: dict[tuple[Any, ...], int] = {}  # kept after the build, for ``add``
         self.entity_index: dict[str, list[int]] = {}  # entity key -> its positions (``remove``)
         self.removed: set[int] = set()  # positions of removed entities, skipped by every search
+        # entity position -> {counterpart position: how linked}, and what an entry lacking a date of
+        # birth or a nationality takes from them (links.py; computed by the build, not by ``add``)
+        self.counterparts: dict[int, dict[int, str]] = {}
+        self.borrowed: dict[int, Borrowed] = {}
 
     # --- build ---------------------------------------------------------------------------
     @classmethod
@@ -279,6 +300,10 @@ class MatchIndex:
             if len(skel) >= 2:
                 skeletons[skel].append(tok)
         self.skeletons = dict(skeletons)
+        self.counterparts = find_counterparts(
+            self.entities, self.entity_dobs, self.names, self.name_entity, self.name_kind
+        )
+        self.borrowed = borrowed_values(self.entities, self.entity_dobs, self.counterparts)
         return self
 
     def _name_append(self, e_idx: int, text: str, kind: str, is_person: bool, tokens: list[str], kinds: list[int],
@@ -528,7 +553,8 @@ class MatchIndex:
         for e_idx, (name_part, nid) in best.items():
             entity = self.entities[e_idx]
             entity_part, entity_feats = _entity_features(
-                query, country, entity, self.entity_dobs[e_idx], distinctiveness(self.names[nid])
+                query, country, entity, self.entity_dobs[e_idx], distinctiveness(self.names[nid]),
+                self.borrowed.get(e_idx),
             )
             score = _clip(name_part + entity_part)
             if score < threshold:
