@@ -8,6 +8,7 @@ Regulators get exports; SIEM-style feeds should read the exports bucket, not thi
 from __future__ import annotations
 
 import hashlib
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -18,6 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.audit.actors import Actor
+from apps.audit.customer_file import customer_file_export
 from apps.audit.exports import audit_export_create
 from apps.audit.selectors import (
     DEFAULT_PAGE,
@@ -29,8 +31,11 @@ from apps.audit.selectors import (
     audit_timeline_list,
 )
 from apps.audit.verify import item_as_event
+from apps.core.errors import ValidationFailed
 from apps.core.openapi import ERROR_RESPONSES, error
-from apps.core.roles import AUDITOR
+from apps.core.parsers import JSONParser
+from apps.core.roles import AUDITOR, SENIOR_REVIEWER
+from apps.customers.access import CustomerOwned
 
 EXPORT_MAX_DAYS = 366
 TAGS = ["audit"]
@@ -191,3 +196,83 @@ class AuditExportCreateApi(_AuditorApi):
         return Response(self.OutputSerializer({
             "export_id": export.export_id, "bucket": export.bucket, "event_count": export.manifest["event_count"],
             "files": files, "manifest": export.manifest}).data, status=201)
+
+
+class _StrictBooleanField(serializers.BooleanField):
+    """JSON true or false only: "yes", 1 or "false" are refused rather than guessed at."""
+
+    def to_internal_value(self, data: Any) -> bool:
+        if not isinstance(data, bool):
+            self.fail("invalid", input=data)
+        return data
+
+
+class CustomerFileCreateApi(CustomerOwned, APIView):
+    """Export everything about one customer for a regulator or internal audit: a zip with a SHA-256 manifest,
+    stored in the exports bucket, answered with the manifest's summary and a short-lived download link.
+
+    Auditors and senior reviewers only; API keys are refused. Each export is recorded on the customer's
+    audit chain (customer.file_exported) with the manifest's SHA-256. Check the zip offline with
+    manage.py customer_file_verify.
+    """
+
+    # Senior reviewers answer the regulator for decided and escalated cases; analysts read the customer on its
+    # page but do not take its whole trail out of the bank. No API keys: the file holds the customer's audit
+    # trail, which keys may not read (module docstring). CustomerOwned still confines a key a later scope admits.
+    required_roles = {AUDITOR, SENIOR_REVIEWER}
+    required_scopes: dict[str, str] = {}
+    parser_classes = [JSONParser]
+
+    @extend_schema_serializer(component_name="CustomerFileInput")
+    class InputSerializer(serializers.Serializer):
+        with_files = _StrictBooleanField(required=False, default=False, help_text=(
+            "Include the documents' files (only those scanned clean; the manifest lists the others and why)."))
+
+        def to_internal_value(self, data: Any) -> Any:
+            if isinstance(data, dict):
+                unknown = {str(name): [f"Unknown field '{name}'; the only field is with_files."]
+                           for name in data if name not in self.fields}
+                if unknown:
+                    raise serializers.ValidationError(unknown)
+            return super().to_internal_value(data)
+
+    @extend_schema_serializer(component_name="CustomerFile")
+    class OutputSerializer(serializers.Serializer):
+        export_id = serializers.CharField()
+        customer_id = serializers.CharField()
+        customer_name = serializers.CharField()
+        bucket = serializers.CharField()
+        key = serializers.CharField()
+        bytes = serializers.IntegerField(help_text="Size of the zip.")
+        archive_sha256 = serializers.CharField(help_text="SHA-256 of the zip.")
+        manifest_sha256 = serializers.CharField(help_text="SHA-256 of manifest.json, as recorded in the trail.")
+        audit_event_id = serializers.CharField(help_text="The customer.file_exported event.")
+        url = serializers.URLField(help_text="Presigned GET of the zip, valid CDD_AUDIT_EXPORT_URL_SECONDS.")
+        url_expires_at = serializers.DateTimeField()
+        manifest = serializers.DictField(help_text="manifest.json without its list of files (file_count instead).")
+
+    @extend_schema(request=InputSerializer, responses={201: OutputSerializer, **ERROR_RESPONSES,
+                                                       404: error("No such customer.")},
+                   tags=TAGS, operation_id="customer_file_create")
+    def post(self, request: Request, customer_id: str) -> Response:
+        body = request.data if request.data else {}
+        if not isinstance(body, dict):
+            raise ValidationFailed("The body must be a JSON object.", errors={"with_files": [
+                "Send {\"with_files\": true} or {\"with_files\": false}, or no body."]})
+        params = self.InputSerializer(data=body)
+        params.is_valid(raise_exception=True)
+        exported = customer_file_export(customer_id=customer_id, actor=Actor.from_request(request),
+                                        with_files=params.validated_data["with_files"])
+        try:
+            seconds = int(settings.CDD_AUDIT_EXPORT_URL_SECONDS)
+            answer = {
+                "export_id": exported.export_id, "customer_id": exported.customer_id,
+                "customer_name": exported.customer_name, "bucket": exported.bucket, "key": exported.key,
+                "bytes": exported.size, "archive_sha256": exported.archive_sha256,
+                "manifest_sha256": exported.manifest_sha256, "audit_event_id": exported.event_id,
+                "url": exported.url(expires=seconds), "url_expires_at": datetime.now(tz=UTC) + timedelta(seconds=seconds),
+                "manifest": exported.summary(),
+            }
+        finally:
+            exported.archive.close()
+        return Response(self.OutputSerializer(answer).data, status=201)

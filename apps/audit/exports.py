@@ -159,13 +159,13 @@ def _anchors_for(events: list[dict[str, Any]], criteria: dict[str, Any]) -> tupl
     return anchors, missing
 
 
-def audit_export_create(*, actor: Actor, since: datetime | None = None, until: datetime | None = None,
-                        object_type: str | None = None, object_id: str | None = None,
-                        max_days: int | None = None) -> Export:
-    """Export a time range or an object's history (JSONL, CSV, manifest) to the exports bucket; audited."""
-    criteria = _criteria(since=since, until=until, object_type=object_type, object_id=object_id, max_days=max_days)
-    export_id = str(ULID())
-    events = [event_as_dict(item) for item in audit_export_events(criteria=criteria)]
+def export_render(*, export_id: str, actor: Actor, criteria: dict[str, Any],
+                  events: list[dict[str, Any]]) -> tuple[dict[str, Any], dict[str, bytes]]:
+    """The manifest and the three files of an export (events.jsonl, events.csv, manifest.json) of ``events``.
+
+    ``events`` as ``event_as_dict`` gives them; ``criteria`` with ``object_type`` means whole chains (every
+    event from seq 1), which the verifier then checks as such. The customer file embeds one as ``audit/``.
+    """
     files = export_files_render(events)
     anchors, missing = _anchors_for(events, criteria)
     manifest = {
@@ -189,8 +189,19 @@ def audit_export_create(*, actor: Actor, since: datetime | None = None, until: d
         "anchors": anchors,
         "anchors_missing": missing,
     }
-    checksums = {name: hashlib.sha256(body).hexdigest() for name, body in files.items()}
     files[MANIFEST_NAME] = json.dumps(manifest, indent=1, sort_keys=True).encode()
+    return manifest, files
+
+
+def audit_export_create(*, actor: Actor, since: datetime | None = None, until: datetime | None = None,
+                        object_type: str | None = None, object_id: str | None = None,
+                        max_days: int | None = None) -> Export:
+    """Export a time range or an object's history (JSONL, CSV, manifest) to the exports bucket; audited."""
+    criteria = _criteria(since=since, until=until, object_type=object_type, object_id=object_id, max_days=max_days)
+    export_id = str(ULID())
+    events = [event_as_dict(item) for item in audit_export_events(criteria=criteria)]
+    manifest, files = export_render(export_id=export_id, actor=actor, criteria=criteria, events=events)
+    checksums = {name: entry["sha256"] for name, entry in manifest["files"].items()}
     bucket = settings.CDD_EXPORTS_BUCKET
     prefix = f"audit-exports/{export_id}"
     keys = {name: f"{prefix}/{name}" for name in files}

@@ -34,9 +34,9 @@ from apps.audit import keys
 from apps.audit.actors import Actor
 from apps.audit.models import GENESIS_HASH, AuditEvent
 from apps.core.context import context_get
+from apps.core.errors import Conflict
 from apps.core.events import events_for_entries, events_outbox_item
 from apps.core.outbox import outbox_put, outbox_send
-from apps.core.errors import Conflict
 
 logger = logging.getLogger(__name__)
 
