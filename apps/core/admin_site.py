@@ -37,7 +37,9 @@ def admin_roles() -> frozenset[str]:
     """
     return frozenset(settings.CDD_ADMIN_ROLES)
 
-DOMAIN_APPS = ("customers", "screening", "documents", "reviews", "audit")
+DOMAIN_APPS = ("customers", "screening", "documents", "reviews", "audit", "webhooks")
+# Where an app's admin_views live when it is not ``apps.<label>`` (packages inside core).
+DOMAIN_APP_PACKAGES = {"webhooks": "apps.core.webhooks"}
 
 
 @dataclass(frozen=True)
@@ -55,9 +57,10 @@ def admin_page_groups() -> dict[str, list[AdminPage]]:
     groups: dict[str, list[AdminPage]] = {}
     for app in DOMAIN_APPS:
         try:
-            module = import_module(f"apps.{app}.admin_views")
+            package = DOMAIN_APP_PACKAGES.get(app, f"apps.{app}")
+            module = import_module(f"{package}.admin_views")
         except ModuleNotFoundError as exc:
-            if exc.name != f"apps.{app}.admin_views":
+            if exc.name != f"{package}.admin_views":
                 raise
             continue
         groups[app] = list(module.ADMIN_PAGES)

@@ -75,6 +75,8 @@ CATALOGUE: tuple[EventType, ...] = (
               (("alert.disposition_proposed", "alert"),), public=False),
     EventType("case.returned", 1, "A reviewer returned a case to its analyst.", (("case.returned", "case"),),
               public=False),
+    EventType("alert.memory_revoked", 1, "A senior reviewer revoked a false positive's memory: the alert is open "
+              "again (open-alert counts).", (("alert.memory_revoked", "alert"),), public=False),
 )
 BY_SOURCE: dict[tuple[str, str], EventType] = {src: t for t in CATALOGUE for src in t.sources}
 BY_NAME: dict[str, EventType] = {t.name: t for t in CATALOGUE}
@@ -88,7 +90,7 @@ VALUE_FIELDS = frozenset({
 })
 # ``data`` keys copied as they are: ids and the few non-personal facts the consumers count by.
 DATA_KEYS = frozenset({"list", "duration_ms", "hits", "raised", "reopened", "updated", "suppressed", "fields",
-                       "disposition", "kind", "trigger"})
+                       "disposition", "kind", "trigger", "raised_on"})
 
 
 def _customer_of(entry: AuditEntry, entries: Iterable[AuditEntry]) -> str | None:

@@ -63,6 +63,9 @@ def _tools() -> list[Tool]:
         ("Audit trail", _route("audit-web-lookup"),
          "The tamper-evident trail of every change: look up any record's timeline, verify it, export it.",
          frozenset({AUDITOR})),
+        ("Management information", _route("mi-page"),
+         "Alerts, cases, reviews and documents in figures: trends, ageing against service levels, exports.",
+         frozenset({SENIOR_REVIEWER, AUDITOR})),
     ]
     tools = [Tool(label, url, help_text, roles) for label, url, help_text, roles in candidates if url]
     tools.append(Tool("Admin", admin_url(), "Customers, alerts, lists, risk model (the compliance admin).",

@@ -50,6 +50,8 @@ SCOPES: dict[str, str] = {
     "documents:write": "Upload documents and change their status.",
     "cases:read": "Read cases and their decisions.",
     "tasks:write": "Send diagnostic tasks to the workers.",
+    "webhooks:manage": "Register, change and rotate the secrets of this integration's webhook endpoints; read "
+                       "their deliveries and replay dead ones.",
     "integrations:all": "See and change the customers of every integration, not only this integration's own "
                         "(a core banking system); without it a key reaches only the customers its integration created.",
 }

@@ -189,7 +189,7 @@ def _transition(*, case: Case, expected_version: int | None, actor: Actor, actio
         audit_event_record(
             entry=AuditEntry(actor=actor, action=action, object_type="case", object_id=case.case_id,
                              before=before, after=case.as_dict(), reason=reason,
-                             data={"customer_id": case.customer_id, **(data or {})}),
+                             data={"customer_id": case.customer_id, "kind": case.kind, **(data or {})}),
             writes=[lambda tx: tx.save(case), *(extra_writes or [])],
             also=also or [],
         )

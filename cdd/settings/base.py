@@ -293,8 +293,34 @@ CDD_DELTA_CANDIDATE_MARGIN = env("CDD_DELTA_CANDIDATE_MARGIN", 0.1, cast=float)
 CDD_OUTBOX_HANDLERS["events.publish"] = "apps.core.events.events_publish_process"
 CDD_OUTBOX_QUEUES["events.publish"] = "default"
 # --- webhooks (apps/core/webhooks, docs/webhooks.md) -------------------------------------------------------
+INSTALLED_APPS.append("apps.core.webhooks")  # its tables, tasks and admin templates
+# Targets on private, loopback or link-local addresses (and plain http) only where the receiver is on this machine;
+# the system check cdd.E010 refuses True in any other environment. Cloud metadata addresses are refused always.
+CDD_WEBHOOKS_ALLOW_PRIVATE_TARGETS = env("CDD_WEBHOOKS_ALLOW_PRIVATE_TARGETS", CDD_ENV in ("local", "test"),
+                                         cast=to_bool)
+CDD_WEBHOOKS_MAX_ATTEMPTS = env("CDD_WEBHOOKS_MAX_ATTEMPTS", 12, cast=int)  # then the delivery is dead
+CDD_WEBHOOKS_BACKOFF_BASE_SECONDS = env("CDD_WEBHOOKS_BACKOFF_BASE_SECONDS", 30.0, cast=float)
+CDD_WEBHOOKS_BACKOFF_MAX_SECONDS = env("CDD_WEBHOOKS_BACKOFF_MAX_SECONDS", 6 * 3600.0, cast=float)
+CDD_WEBHOOKS_COUNTDOWN_MAX_SECONDS = env("CDD_WEBHOOKS_COUNTDOWN_MAX_SECONDS", 300.0, cast=float)  # longer: the sweep
+CDD_WEBHOOKS_CONNECT_TIMEOUT_SECONDS = env("CDD_WEBHOOKS_CONNECT_TIMEOUT_SECONDS", 5.0, cast=float)
+CDD_WEBHOOKS_READ_TIMEOUT_SECONDS = env("CDD_WEBHOOKS_READ_TIMEOUT_SECONDS", 10.0, cast=float)
+CDD_WEBHOOKS_LEASE_SECONDS = env("CDD_WEBHOOKS_LEASE_SECONDS", 60, cast=int)
+CDD_WEBHOOKS_REQUEUE_SECONDS = env("CDD_WEBHOOKS_REQUEUE_SECONDS", 120, cast=int)
+CDD_WEBHOOKS_ROTATION_OVERLAP_HOURS = env("CDD_WEBHOOKS_ROTATION_OVERLAP_HOURS", 24, cast=int)
+CDD_WEBHOOKS_KEEP_DAYS = env("CDD_WEBHOOKS_KEEP_DAYS", 30, cast=int)  # delivered deliveries expire after this
+CELERY_BEAT_SCHEDULE["webhooks.sweep"] = {  # webhooks: send deliveries whose next attempt is due (lost or long delays)
+    "task": "webhooks.sweep", "schedule": env("CDD_WEBHOOKS_SWEEP_SECONDS", 60.0, cast=float),
+    "options": {"queue": "default"}}
 # --- end of the webhooks block --------------------------------------------------------------------------------
 # --- management information (apps/core/mi, docs/mi.md) -----------------------------------------------------
+INSTALLED_APPS.append("apps.core.mi")  # its table, page template and mi_rebuild command
+# Calendar days an alert may stay open (open, proposed or needs information) before it breaches its service level.
+CDD_ALERT_SLA_DAYS = env("CDD_ALERT_SLA_DAYS", 5, cast=int)
+CDD_MI_MAX_PERIOD_DAYS = env("CDD_MI_MAX_PERIOD_DAYS", 366, cast=int)  # the longest period the page and exports show
+CDD_MI_DEFAULT_PERIOD_DAYS = env("CDD_MI_DEFAULT_PERIOD_DAYS", 30, cast=int)  # the period shown without from/to
+# An applied event's marker (idempotency) is kept this long: longer than an outbox item can stay pending.
+CDD_MI_EVENT_MARKER_DAYS = env("CDD_MI_EVENT_MARKER_DAYS", 35, cast=int)
+CDD_MI_APPLY_ATTEMPTS = env("CDD_MI_APPLY_ATTEMPTS", 8, cast=int)  # conflicts on a busy counter, then the outbox retries
 # --- end of the management information block ---------------------------------------------------------------
 CDD_OUTBOX_REQUEUE_SECONDS = env("CDD_OUTBOX_REQUEUE_SECONDS", 120, cast=int)
 CDD_OUTBOX_KEEP_DAYS = env("CDD_OUTBOX_KEEP_DAYS", 30, cast=int)

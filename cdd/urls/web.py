@@ -15,6 +15,7 @@ urlpatterns = [
     path("", include("apps.documents.urls_web")),
     path("", include("apps.screening.urls_web")),
     path("", include("apps.audit.urls_web")),
+    path("", include("apps.core.mi.urls_web")),
 ]
 
 handler403 = views_web.handler403

@@ -93,6 +93,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     # Beat re-sends outbox items left pending after 10 s (a killed worker's), checking every 5 s.
     env["CDD_OUTBOX_REQUEUE_SECONDS"] = "10"
     env["CDD_OUTBOX_SWEEP_SECONDS"] = "5"
+    # Webhooks: four attempts a second or two apart, then the dead letter (tests/integration/test_webhooks.py).
+    env.update(CDD_WEBHOOKS_MAX_ATTEMPTS="4", CDD_WEBHOOKS_BACKOFF_BASE_SECONDS="1",
+               CDD_WEBHOOKS_BACKOFF_MAX_SECONDS="2", CDD_WEBHOOKS_SWEEP_SECONDS="5",
+               CDD_WEBHOOKS_REQUEUE_SECONDS="10")
     env["DATABASE_URL"] = f"sqlite:///{local_dir / 'identity.sqlite3'}"
     env.pop("CDD_TEST_RUN", None)
     ports = {"moto": base, "api": base + 1, "web": base + 2, "admin": base + 3}

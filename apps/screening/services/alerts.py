@@ -63,8 +63,10 @@ def _commit(*, view: AlertView, actor: Actor, action: str, before: dict[str, Any
             extra_entries: list[AuditEntry] | None = None, followups: list[OutboxItem] | None = None) -> AlertView:
     state = view.state
     after = state.as_dict()
+    # raised_on: the day the alert was raised or last reopened (the MI's open-alert ageing, docs/mi.md).
+    raised_on = str((state.reopened or {}).get("at") or view.alert.created_at.isoformat())[:10]
     common = {"alert_id": view.alert_id, "subject_id": view.alert.subject_id, "list": view.alert.list_key,
-              "list_entity_id": view.alert.list_entity_id, **data}
+              "list_entity_id": view.alert.list_entity_id, "raised_on": raised_on, **data}
     entry = AuditEntry(actor=actor, action=action, object_type="alert", object_id=view.alert_id,
                        before=before, after=after, reason=reason, data=common)
     on_customer = AuditEntry(actor=actor, action=action, object_type="customer", object_id=view.alert.customer_id,

@@ -269,7 +269,8 @@ def _record(*, item: OutboxItem, subject: Subject, run_id: str, hits: list[Hit],
                                    after={"status": OPEN, "score": alert.score},
                                    data={"customer_id": subject.customer_id, "subject_id": subject.subject_id,
                                          "list": hit.entity.list, "list_entity_id": hit.entity.source_id,
-                                         "run_id": run_id, "list_version_id": alert.list_version_id}))
+                                         "run_id": run_id, "list_version_id": alert.list_version_id,
+                                         "raised_on": now.date().isoformat()}))
         elif state.status == FALSE_POSITIVE and state.memory:
             memory = state.memory
             if (memory.get("subject_fingerprint") == subject_fingerprint(subject.inputs)
@@ -286,7 +287,8 @@ def _record(*, item: OutboxItem, subject: Subject, run_id: str, hits: list[Hit],
                 also.append(AuditEntry(actor=actor, action="alert.reopened", object_type="alert", object_id=alert_id,
                                        before={"status": FALSE_POSITIVE}, after={"status": OPEN},
                                        reason="; ".join(changes),
-                                       data={"customer_id": subject.customer_id, "run_id": run_id}))
+                                       data={"customer_id": subject.customer_id, "run_id": run_id,
+                                             "raised_on": now.date().isoformat()}))
         else:
             outcome = "updated"
             if state.status in OPEN_STATUSES and state.score != alert.score:

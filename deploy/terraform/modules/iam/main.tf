@@ -47,6 +47,7 @@ locals {
   queue_send     = ["sqs:SendMessage", "sqs:GetQueueUrl", "sqs:GetQueueAttributes"]
   queue_consume  = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl", "sqs:GetQueueAttributes"]
   key_use        = ["kms:Decrypt", "kms:GenerateDataKey"]
+  secret_seal    = ["kms:Encrypt"] # webhook signing secrets (apps/core/webhooks/secrets.py), bound by context
   audit_sign     = ["kms:GenerateMac"]
   audit_check    = ["kms:VerifyMac"]
   anchors_prefix = ["anchors/*"]
@@ -120,6 +121,16 @@ data "aws_iam_policy_document" "api" {
     sid       = "UseTheEnvironmentKey"
     actions   = local.key_use
     resources = [var.kms_key_arn]
+  }
+  statement {
+    sid       = "SealWebhookSecrets"
+    actions   = local.secret_seal
+    resources = [var.kms_key_arn]
+    condition {
+      test     = "StringEquals"
+      variable = "kms:EncryptionContext:purpose"
+      values   = ["cdd-webhook-signing-secret"]
+    }
   }
   statement {
     sid       = "SignAuditEvents"
@@ -233,6 +244,16 @@ data "aws_iam_policy_document" "admin" {
     sid       = "UseTheEnvironmentKey"
     actions   = local.key_use
     resources = [var.kms_key_arn]
+  }
+  statement {
+    sid       = "SealWebhookSecrets"
+    actions   = local.secret_seal
+    resources = [var.kms_key_arn]
+    condition {
+      test     = "StringEquals"
+      variable = "kms:EncryptionContext:purpose"
+      values   = ["cdd-webhook-signing-secret"]
+    }
   }
   statement {
     sid       = "SignAuditEvents"

@@ -1,0 +1,1 @@
+"""Signed webhooks to the Standard Webhooks specification (docs/webhooks.md)."""
