@@ -18,6 +18,7 @@ from django.contrib.auth.forms import AdminPasswordChangeForm, AdminUserCreation
 from django.contrib.auth.models import Group, User
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
 from django.urls import reverse
 
 from apps.audit.actors import Actor
@@ -224,12 +225,13 @@ class ApiKeyAdmin(admin.ModelAdmin):
             except DomainError as exc:
                 messages.error(request, exc.text())
             else:
-                messages.warning(request, f"API key {key.prefix} issued. Copy it now, it is not shown again: {full}")
-                return HttpResponseRedirect(reverse("admin:core_apikey_changelist"))
+                # The key is in this answer only: not in a message (a cookie), the session or a URL.
+                return TemplateResponse(request, "admin/core/apikey/issue.html", {
+                    **self.admin_site.each_context(request), "title": "API key issued", "issued": key,
+                    "issued_key": full, "opts": self.model._meta,
+                    "list_url": reverse("admin:core_apikey_changelist")}, status=201)
         context = {**self.admin_site.each_context(request), "title": "Issue an API key", "form": form,
                    "opts": self.model._meta}
-        from django.template.response import TemplateResponse
-
         return TemplateResponse(request, "admin/core/apikey/issue.html", context)
 
     @admin.action(description="Revoke the selected keys")
