@@ -90,7 +90,7 @@ VALUE_FIELDS = frozenset({
 })
 # ``data`` keys copied as they are: ids and the few non-personal facts the consumers count by.
 DATA_KEYS = frozenset({"list", "duration_ms", "hits", "raised", "reopened", "updated", "suppressed", "fields",
-                       "disposition", "kind", "trigger", "raised_on"})
+                       "disposition", "kind", "trigger", "raised_on", "index_loaded", "index_load_ms"})
 
 
 def _customer_of(entry: AuditEntry, entries: Iterable[AuditEntry]) -> str | None:

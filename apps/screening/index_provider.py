@@ -131,17 +131,29 @@ def screening_index_get(*, source: str | None = None, fresh: bool = False) -> Sc
     ``fresh``: look at the active versions now rather than within the recheck interval (a delta
     re-screen must screen against the version that caused it).
     """
+    return screening_index_load(source=source, fresh=fresh)[0]
+
+
+def screening_index_load(*, source: str | None = None,
+                         fresh: bool = False) -> tuple[ScreeningIndex, float | None]:
+    """The index (as ``screening_index_get``) and the seconds this call spent getting a new one.
+
+    The seconds are None when the index was ready (the usual case). They are set when this call built or
+    loaded it (a process's first screening, or a list version changed), waiting for another thread's
+    build included, so that a run's latency can be told apart from the index's loading.
+    """
     source = source or settings.CDD_SCREENING_LIST_SOURCE
     if source not in LIST_SOURCES:
         raise ValueError(f"unknown list source {source!r}; expected one of {', '.join(LIST_SOURCES)}")
     current = _current.get(source)
     if current is not None and source == "snapshot":
-        return current
+        return current, None
     if (
         current is not None and not fresh
         and time.monotonic() - _checked_at.get(source, 0.0) < settings.CDD_SCREENING_HEADS_RECHECK_SECONDS
     ):
-        return current
+        return current, None
+    seen, started = current, time.perf_counter()
     with _lock:
         current = _current.get(source)
         if source == "snapshot":
@@ -149,14 +161,15 @@ def screening_index_get(*, source: str | None = None, fresh: bool = False) -> Sc
                 current = _current[source] = _snapshot_index()
                 _freeze()
                 logger.info("screening index built from the snapshot in %.1fs", current.built_seconds)
-            return current
-        versions = _active_versions()
-        _checked_at[source] = time.monotonic()
-        if current is None or current.versions != versions:
-            current = _current[source] = _active_index(versions)
-            _freeze()
-            logger.info("screening index built from active lists %s in %.1fs", versions, current.built_seconds)
-        return current
+        else:
+            versions = _active_versions()
+            _checked_at[source] = time.monotonic()
+            if current is None or current.versions != versions:
+                current = _current[source] = _active_index(versions)
+                _freeze()
+                logger.info("screening index built from active lists %s in %.1fs", versions,
+                            current.built_seconds)
+    return current, (time.perf_counter() - started if current is not seen else None)
 
 
 def screening_index_reset() -> None:

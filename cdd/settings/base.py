@@ -471,6 +471,9 @@ LOGGING = {
         "django.server": {"level": "WARNING"},
         "botocore": {"level": "WARNING"},
         "pynamodb": {"level": "WARNING"},
+        # Only its start-up banner ("AXES: BEGIN version ...", before every manage.py command); the
+        # lockouts are logged by axes.handlers and apps.core.signin, which keep their levels.
+        "axes.apps": {"level": "WARNING"},
     },
 }
 

@@ -318,3 +318,28 @@ def test_a_conflict_on_a_busy_counter_is_retried_and_counts_once(aws: None, monk
     assert len(commits) == 2
     assert mi_events_apply(events=[event]) == 0
     assert selectors.mi_gauges()["customers_status"] == {"onboarding": 1}
+
+
+def test_an_empty_book_says_so_in_place_of_each_chart(aws: None, senior_reviewer: Any) -> None:
+    html = _signed_in(senior_reviewer).get("/mi/").content.decode()
+    for sentence in ("No alerts were raised in this period, and none were closed.", "No alert is open now.",
+                     "No case is open now.", "There are no customers yet.",
+                     "No periodic review is overdue or due within the lead time.",
+                     "No document has expired or expires within 30 days.", "No screening ran in this period."):
+        assert sentence in html, sentence
+    assert "<canvas" not in html  # no bare 0-1 axis
+    assert 'id="rating-table"' in html and 'id="reviews-table"' in html  # the figures stay, as tables
+
+
+def test_a_run_that_first_loaded_the_list_index_is_counted_apart_from_the_matching_latency() -> None:
+    def run(**facts: Any) -> dict[str, int]:
+        event = {"type": "screening.completed", "timestamp": "2026-05-04T10:00:00+00:00", "facts": facts}
+        return {d.name: d.n for d in event_deltas(event)}
+
+    cold = run(hits=0, duration_ms=7514.0, index_loaded=True, index_load_ms=7500.0)
+    assert cold["screening_latency#le25"] == 1 and cold["screening_latency_ms_sum"] == 14
+    assert cold["screening_index_loads"] == 1 and cold["screening_index_load_ms_sum"] == 7500
+    warm = run(hits=0, duration_ms=14.0, index_loaded=False, index_load_ms=0)
+    assert warm["screening_latency#le25"] == 1 and "screening_index_loads" not in warm
+    older = run(hits=0, duration_ms=7514.0)  # recorded before runs said whether they loaded the index
+    assert older["screening_latency#le10000"] == 1

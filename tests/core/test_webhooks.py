@@ -285,6 +285,47 @@ def test_an_always_failing_receiver_ends_in_the_dead_letter_and_replay_delivers_
     assert again.status_code == 409  # only a dead delivery is replayed
 
 
+def test_disabling_the_endpoint_stops_a_pending_delivery_without_counting_an_attempt(
+        portal: APIClient, receiver: Receiver, fast: Any, platform_admin: User) -> None:
+    fast.CDD_WEBHOOKS_MAX_ATTEMPTS = 5
+    created = register(portal, receiver.url)
+    receiver.default = 500
+    create_customer(portal)
+    for _ in range(6):
+        if outbox_drain()["done"] == 0:
+            break
+    (delivery,) = selectors.webhook_deliveries_of_endpoint(endpoint_id=created["id"])
+    for _ in range(2):
+        assert services.webhook_delivery_attempt(delivery_id=delivery.delivery_id) == "retry"
+    assert portal.patch(f"/api/v1/webhooks/endpoints/{created['id']}", {"status": "disabled"},
+                        format="json").status_code == 200
+    assert services.webhook_delivery_attempt(delivery_id=delivery.delivery_id) == "dead"
+
+    dead = selectors.webhook_delivery_get(delivery_id=delivery.delivery_id)
+    assert len(receiver.requests) == 2 and int(dead.attempt_count) == 2 and len(dead.attempts) == 2
+    assert dead.stopped_reason == "the endpoint was disabled"
+    (died,) = [e for e in AuditEvent.query(chain_key("webhook_delivery", dead.delivery_id))
+               if e.action == "webhook_delivery.dead"]
+    assert died.data["attempts"] == 2 and died.data["stopped"] == "the endpoint was disabled"
+    shown = portal.get(f"/api/v1/webhooks/endpoints/{created['id']}/deliveries").json()["results"][0]
+    assert shown["attempt_count"] == 2 and shown["stopped_reason"] == "the endpoint was disabled"
+
+    browser = Client()
+    browser.force_login(platform_admin)
+    page = browser.get("/admin/domain/webhooks/dead/").content.decode()
+    assert "stopped: the endpoint was disabled" in page and "2 attempts" in page
+    assert "Customers are shown by id: platform admins do not see customer data" in page
+
+    # Replaying while the endpoint is disabled says so once, in the API and in the admin.
+    refused = portal.post(f"/api/v1/webhooks/deliveries/{dead.delivery_id}/replay")
+    assert refused.status_code == 409
+    assert refused.json()["message"] == "The endpoint is disabled; enable it first, then replay."
+    assert not refused.json().get("errors")
+    flashed = browser.post(f"/admin/domain/webhooks/deliveries/{dead.delivery_id}/replay/", follow=True)
+    text = flashed.content.decode()
+    assert text.count("enable it first, then replay") == 1 and "endpoint: is disabled" not in text
+
+
 def test_backoff_is_exponential_with_full_jitter_up_to_the_cap(settings: Any, monkeypatch: Any) -> None:
     settings.CDD_WEBHOOKS_BACKOFF_BASE_SECONDS = 10
     settings.CDD_WEBHOOKS_BACKOFF_MAX_SECONDS = 100
@@ -463,6 +504,15 @@ def test_bad_registrations_are_400_naming_the_field(portal: APIClient, body: dic
     response = portal.post("/api/v1/webhooks/endpoints", body, format="json")
     assert response.status_code == 400, response.json()
     assert [name.split(".")[0].split("[")[0] for name in response.json()["errors"]] == [field], response.json()
+
+
+def test_a_registration_wrong_in_two_fields_names_both_in_one_answer(portal: APIClient) -> None:
+    response = portal.post("/api/v1/webhooks/endpoints", {"url": "ftp://x", "events": ["customer.viewed"]},
+                           format="json")
+    assert response.status_code == 400
+    errors = response.json()["errors"]
+    assert sorted(re.split(r"[.\[]", name)[0] for name in errors) == ["events", "url"], errors
+    assert errors["url"] == ["the URL must start with https:// (or http:// here)"]
 
 
 def test_bad_changes_and_rotations_are_400_naming_the_field(portal: APIClient, receiver: Receiver) -> None:

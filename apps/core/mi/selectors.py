@@ -188,6 +188,18 @@ class MiReport:
     def open_cases_breached(self) -> int:
         return sum(r.breached for r in self.case_ageing)
 
+    @property
+    def customers_total(self) -> int:
+        return sum(n for _, n in self.customers_by_rating)
+
+    @property
+    def reviews_total(self) -> int:
+        return sum(n for _, n in self.reviews)
+
+    @property
+    def documents_total(self) -> int:
+        return sum(n for _, n in self.documents)
+
     def chart_data(self) -> dict[str, Any]:
         """What the page's script draws (``json_script``): labels and series, no names."""
         return {
@@ -235,6 +247,7 @@ def _daily(period: Period, counters: dict[str, dict[str, int]]) -> list[dict[str
             "cases_opened": sum(_prefixed(c, metrics.CASES_OPENED).values()),
             "cases_decided": sum(_prefixed(c, metrics.CASES_DECIDED).values()),
             "screening_runs": c.get(metrics.SCREENING_RUNS, 0), "screening_hits": c.get(metrics.SCREENING_HITS, 0),
+            "index_loads": c.get(metrics.SCREENING_INDEX_LOADS, 0),
             "latency_p50_ms": metrics.percentile(histogram, 0.5),
             "latency_p95_ms": metrics.percentile(histogram, 0.95),
             "documents_received": c.get(metrics.DOCUMENTS_RECEIVED, 0),
@@ -252,6 +265,7 @@ def _totals(counters: dict[str, dict[str, int]]) -> tuple[dict[str, Any], dict[s
     fp, tm = summed.get(f"{metrics.ALERTS_CLOSED}#false_positive", 0), summed.get(f"{metrics.ALERTS_CLOSED}#true_match", 0)
     histogram = _prefixed(summed, metrics.SCREENING_LATENCY)
     timed = sum(histogram.values())
+    loads = summed.get(metrics.SCREENING_INDEX_LOADS, 0)
     totals = {
         "alerts_raised": summed.get(metrics.ALERTS_RAISED, 0) + summed.get(metrics.ALERTS_REOPENED, 0),
         "alerts_new": summed.get(metrics.ALERTS_RAISED, 0), "alerts_reopened": summed.get(metrics.ALERTS_REOPENED, 0),
@@ -261,6 +275,8 @@ def _totals(counters: dict[str, dict[str, int]]) -> tuple[dict[str, Any], dict[s
         "screening_runs": summed.get(metrics.SCREENING_RUNS, 0), "screening_hits": summed.get(metrics.SCREENING_HITS, 0),
         "latency_p50_ms": metrics.percentile(histogram, 0.5), "latency_p95_ms": metrics.percentile(histogram, 0.95),
         "latency_mean_ms": round(summed.get(metrics.SCREENING_LATENCY_SUM, 0) / timed, 1) if timed else None,
+        "index_loads": loads,
+        "index_load_mean_ms": round(summed.get(metrics.SCREENING_INDEX_LOAD_SUM, 0) / loads, 1) if loads else None,
         "documents_requested": summed.get(metrics.DOCUMENTS_REQUESTED, 0),
         "documents_received": summed.get(metrics.DOCUMENTS_RECEIVED, 0),
         "documents_expired": summed.get(metrics.DOCUMENTS_EXPIRED, 0),

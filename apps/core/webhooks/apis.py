@@ -29,6 +29,7 @@ from apps.core.openapi import ERROR_RESPONSES, error
 from apps.core.roles import INTEGRATION, PLATFORM_ADMIN, user_roles
 from apps.core.webhooks import selectors, services
 from apps.core.webhooks.models import DELIVERY_STATUSES, ENDPOINT_STATUSES, WebhookDelivery, WebhookEndpoint
+from apps.core.webhooks.targets import url_problem
 
 TAGS = ["webhooks"]
 SCOPE = "webhooks:manage"
@@ -45,6 +46,13 @@ def _owner(request: Request) -> str | None:
     if isinstance(request.auth, ApiKey):
         return str(request.user.get_username())
     return None
+
+
+def _url_written_well(url: str) -> None:
+    """The URL's problems as written (no DNS: the service checks the addresses), beside the other fields' problems."""
+    problem = url_problem(url)
+    if problem:
+        raise serializers.ValidationError(f"the URL {problem}")
 
 
 class StrictSerializer(serializers.Serializer):
@@ -140,6 +148,9 @@ class DeliveryOutputSerializer(serializers.Serializer):
     next_attempt_at = serializers.DateTimeField(allow_null=True)
     delivered_at = serializers.DateTimeField(allow_null=True)
     dead_at = serializers.DateTimeField(allow_null=True)
+    stopped_reason = serializers.CharField(
+        allow_null=True, help_text="Why a dead delivery stopped without an attempt of its own (its endpoint was "
+                                   "disabled or removed); null when its attempts ran out.")
     created_at = serializers.DateTimeField()
     attempts = AttemptSerializer(many=True)
 
@@ -158,7 +169,8 @@ def _delivery_body(delivery: WebhookDelivery) -> dict[str, Any]:
         "event_type": delivery.event_type, "customer_id": delivery.customer_id, "status": delivery.status,
         "attempt_count": int(delivery.attempt_count or 0), "replays": int(delivery.replays or 0),
         "next_attempt_at": delivery.next_attempt_at, "delivered_at": delivery.delivered_at,
-        "dead_at": delivery.dead_at, "created_at": delivery.created_at, "attempts": delivery.attempts or [],
+        "dead_at": delivery.dead_at, "stopped_reason": delivery.stopped_reason,
+        "created_at": delivery.created_at, "attempts": delivery.attempts or [],
     }).data)
 
 
@@ -179,7 +191,8 @@ class WebhookEndpointCollectionApi(MethodRolesApi):
     required_scopes = {"GET": SCOPE, "POST": SCOPE}
 
     class CreateInputSerializer(StrictSerializer):
-        url = serializers.CharField(max_length=2000, help_text="https:// only; public addresses only.")
+        url = serializers.CharField(max_length=2000, help_text="https:// only; public addresses only.",
+                                    validators=[_url_written_well])
         events = serializers.ListField(child=EventTypeField(), min_length=1, max_length=len(PUBLIC_TYPES))
         description = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
         integration = serializers.CharField(
@@ -243,7 +256,7 @@ class WebhookEndpointDetailApi(MethodRolesApi):
     required_scopes = {"GET": SCOPE, "PATCH": SCOPE}
 
     class UpdateInputSerializer(StrictSerializer):
-        url = serializers.CharField(max_length=2000, required=False)
+        url = serializers.CharField(max_length=2000, required=False, validators=[_url_written_well])
         events = serializers.ListField(child=EventTypeField(), min_length=1, max_length=len(PUBLIC_TYPES),
                                        required=False)
         description = serializers.CharField(max_length=500, required=False, allow_blank=True)

@@ -145,6 +145,8 @@ class WebhookDelivery(CddModel):
     lease_until = UTCDateTimeAttribute(null=True)
     delivered_at = UTCDateTimeAttribute(null=True)
     dead_at = UTCDateTimeAttribute(null=True)
+    # Why it died without a last attempt of its own (the endpoint was disabled or removed); None: attempts ran out.
+    stopped_reason = UnicodeAttribute(null=True)
     replays = NumberAttribute(default=0)
     created_at = UTCDateTimeAttribute()
     created_key = UnicodeAttribute()

@@ -323,10 +323,11 @@ def _lease_take(delivery: WebhookDelivery, now: datetime) -> str | None:
     return token
 
 
-def _attempt(delivery: WebhookDelivery, endpoint: WebhookEndpoint | None, now: datetime
-             ) -> transport.AttemptResult:
-    if endpoint is None or endpoint.status != ACTIVE:
-        return transport.AttemptResult(None, 0, "", "the endpoint is disabled (or gone): nothing sent", None)
+STOPPED_DISABLED = "the endpoint was disabled"
+STOPPED_REMOVED = "the endpoint was removed"
+
+
+def _attempt(delivery: WebhookDelivery, endpoint: WebhookEndpoint, now: datetime) -> transport.AttemptResult:
     try:
         target = target_check(endpoint.url)
     except TargetRefused as exc:
@@ -353,6 +354,9 @@ def webhook_delivery_attempt(*, delivery_id: str) -> str:
         endpoint: WebhookEndpoint | None = WebhookEndpoint.get(delivery.endpoint_id, consistent_read=True)
     except WebhookEndpoint.DoesNotExist:
         endpoint = None
+    if endpoint is None or endpoint.status != ACTIVE:
+        # Nothing is sent, so no attempt is counted: the delivery stops, with the reason recorded instead.
+        return _stop(delivery, token, STOPPED_REMOVED if endpoint is None else STOPPED_DISABLED)
     result = _attempt(delivery, endpoint, now)
     done = utcnow()
     count = int(delivery.attempt_count or 0) + 1
@@ -364,18 +368,14 @@ def webhook_delivery_attempt(*, delivery_id: str) -> str:
               WebhookDelivery.updated_at.set(done), WebhookDelivery.lease_owner.remove(),
               WebhookDelivery.lease_until.remove()]
     held = (WebhookDelivery.status == PENDING) & (WebhookDelivery.lease_owner == token)
-    gone = endpoint is None or endpoint.status != ACTIVE
     if result.delivered:
         keep = timedelta(days=int(settings.CDD_WEBHOOKS_KEEP_DAYS))
         actions = [*common, WebhookDelivery.status.set(DELIVERED), WebhookDelivery.delivered_at.set(done),
                    WebhookDelivery.next_attempt_at.remove(), WebhookDelivery.due_bucket.remove(),
                    WebhookDelivery.due_key.remove(), WebhookDelivery.expires_at.set(done + keep)]
         return _finish(delivery, actions, held, "webhook_delivery.delivered", record, "delivered")
-    if gone or count >= int(settings.CDD_WEBHOOKS_MAX_ATTEMPTS):
-        actions = [*common, WebhookDelivery.status.set(DEAD), WebhookDelivery.dead_at.set(done),
-                   WebhookDelivery.next_attempt_at.remove(), WebhookDelivery.due_bucket.remove(),
-                   WebhookDelivery.due_key.remove(), WebhookDelivery.dead_bucket.set(DEAD_BUCKET),
-                   WebhookDelivery.dead_key.set(f"{time_key(done)}#{delivery_id}")]
+    if count >= int(settings.CDD_WEBHOOKS_MAX_ATTEMPTS):
+        actions = [*common, *_dead_actions(delivery_id, done)]
         return _finish(delivery, actions, held, "webhook_delivery.dead", record, "dead")
     delay = backoff_seconds(count)
     at = done + timedelta(seconds=delay)
@@ -390,8 +390,26 @@ def webhook_delivery_attempt(*, delivery_id: str) -> str:
     return "retry"
 
 
+def _dead_actions(delivery_id: str, done: datetime) -> list[Any]:
+    return [WebhookDelivery.status.set(DEAD), WebhookDelivery.dead_at.set(done),
+            WebhookDelivery.next_attempt_at.remove(), WebhookDelivery.due_bucket.remove(),
+            WebhookDelivery.due_key.remove(), WebhookDelivery.dead_bucket.set(DEAD_BUCKET),
+            WebhookDelivery.dead_key.set(f"{time_key(done)}#{delivery_id}")]
+
+
+def _stop(delivery: WebhookDelivery, token: str, reason: str) -> str:
+    """The delivery dies without an attempt (its endpoint is disabled or gone): the reason, not an attempt."""
+    done = utcnow()
+    actions = [WebhookDelivery.updated_at.set(done), WebhookDelivery.lease_owner.remove(),
+               WebhookDelivery.lease_until.remove(), WebhookDelivery.stopped_reason.set(reason),
+               *_dead_actions(delivery.delivery_id, done)]
+    held = (WebhookDelivery.status == PENDING) & (WebhookDelivery.lease_owner == token)
+    record = {"n": len(delivery.attempts or []), "status_code": None, "error": None}
+    return _finish(delivery, actions, held, "webhook_delivery.dead", record, "dead", stopped=reason)
+
+
 def _finish(delivery: WebhookDelivery, actions: list[Any], condition: Any, action: str, record: dict[str, Any],
-            outcome: str) -> str:
+            outcome: str, stopped: str | None = None) -> str:
     def write(tx: TransactWrite) -> None:
         tx.update(delivery, actions=actions, condition=condition)
 
@@ -403,7 +421,8 @@ def _finish(delivery: WebhookDelivery, actions: list[Any], condition: Any, actio
                              data={"endpoint_id": delivery.endpoint_id, "event_id": delivery.event_id,
                                    "event_type": delivery.event_type, "integration": delivery.integration,
                                    "attempts": int(record["n"]), "status_code": record["status_code"],
-                                   "error": record["error"]}),
+                                   "error": record["error"],
+                                   **({"stopped": stopped} if stopped else {})}),
             writes=[write])
     except TransactWriteError as exc:
         if "ConditionalCheckFailed" in cancellation_codes(exc):
@@ -421,14 +440,14 @@ def webhook_delivery_replay(*, delivery_id: str, actor: Actor, integration: str 
                        errors={"status": [f"is {delivery.status}, not dead"]})
     endpoint = webhook_endpoint_get(endpoint_id=delivery.endpoint_id)
     if endpoint.status != ACTIVE:
-        raise Conflict("The endpoint is disabled; enable it first, then replay.",
-                       errors={"endpoint": ["is disabled"]})
+        raise Conflict("The endpoint is disabled; enable it first, then replay.")
     now = utcnow()
     actions: list[Any] = [WebhookDelivery.status.set(PENDING), WebhookDelivery.attempt_count.set(0),
                WebhookDelivery.replays.add(1), WebhookDelivery.next_attempt_at.set(now),
                WebhookDelivery.updated_at.set(now), WebhookDelivery.due_bucket.set(DUE_BUCKET),
                WebhookDelivery.due_key.set(f"{time_key(now)}#{delivery_id}"), WebhookDelivery.dead_at.remove(),
-               WebhookDelivery.dead_bucket.remove(), WebhookDelivery.dead_key.remove()]
+               WebhookDelivery.dead_bucket.remove(), WebhookDelivery.dead_key.remove(),
+               WebhookDelivery.stopped_reason.remove()]
 
     def write(tx: TransactWrite) -> None:
         tx.update(delivery, actions=actions, condition=WebhookDelivery.status == DEAD)

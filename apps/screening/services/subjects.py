@@ -50,7 +50,7 @@ from apps.screening.dynamo_models import (
     ScreeningRun,
     ScreeningSubject,
 )
-from apps.screening.index_provider import screening_index_get
+from apps.screening.index_provider import screening_index_load
 from apps.screening.lists.normalized import entity_to_dict
 from apps.screening.matching import ALGORITHM_VERSION, Hit, Query
 
@@ -187,9 +187,13 @@ def subject_row(subject: Subject, now: Any) -> ScreeningSubject:
                             inputs=subject.inputs, removed=False, book=BOOK, updated_key=f"{now.isoformat()}#{key}")
 
 
-def _screen(subject: Subject, *, fresh: bool = False) -> tuple[list[Hit], dict[str, str], str, float]:
-    """Every name of the subject against the lists: the best hit per list entity, best first."""
-    current = screening_index_get(fresh=fresh)
+def _screen(subject: Subject, *, fresh: bool = False
+            ) -> tuple[list[Hit], dict[str, str], str, float, float | None]:
+    """Every name of the subject against the lists: the best hit per list entity, best first.
+
+    Also the seconds spent getting the list index when this run had to build or load it (else None).
+    """
+    current, load_seconds = screening_index_load(fresh=fresh)
     threshold = float(settings.CDD_SCREENING_THRESHOLD)
     best: dict[str, Hit] = {}
     for query in subject_queries(subject.inputs):
@@ -198,7 +202,7 @@ def _screen(subject: Subject, *, fresh: bool = False) -> tuple[list[Hit], dict[s
             if key not in best or hit.score > best[key].score:
                 best[key] = hit
     hits = sorted(best.values(), key=lambda h: -h.score)[:MAX_ALERTS_PER_RUN]
-    return hits, dict(current.versions), current.source, threshold
+    return hits, dict(current.versions), current.source, threshold, load_seconds
 
 
 def _run_exists(key: str, run_id: str) -> bool:
@@ -221,16 +225,20 @@ def screening_subject_process(*, item: OutboxItem) -> dict[str, Any]:
         _subject_removed(customer_id=customer_id, subject_id=subject_id)
         return {"run_id": None, "skipped": "the subject no longer exists"}
     started = time.perf_counter()
-    hits, versions, source, threshold = _screen(subject, fresh=payload.get("trigger") in ("list_change", "full_rescreen"))
+    hits, versions, source, threshold, load_seconds = _screen(
+        subject, fresh=payload.get("trigger") in ("list_change", "full_rescreen"))
     duration_ms = round((time.perf_counter() - started) * 1000, 1)
+    index_load_ms = round(load_seconds * 1000, 1) if load_seconds is not None else None
     outcome = _record(item=item, subject=subject, run_id=run_id, hits=hits, versions=versions, source=source,
-                      threshold=threshold, duration_ms=duration_ms, trigger=str(payload.get("trigger") or "request"))
+                      threshold=threshold, duration_ms=duration_ms, index_load_ms=index_load_ms,
+                      trigger=str(payload.get("trigger") or "request"))
     logger.info("screened %s %s: %d hit(s) %s", customer_id, subject_id, len(hits), outcome)
     return {"run_id": run_id, **outcome}
 
 
 def _record(*, item: OutboxItem, subject: Subject, run_id: str, hits: list[Hit], versions: dict[str, str],
-            source: str, threshold: float, duration_ms: float, trigger: str) -> dict[str, Any]:
+            source: str, threshold: float, duration_ms: float, trigger: str,
+            index_load_ms: float | None = None) -> dict[str, Any]:
     now = utcnow()
     actor = Actor.system("screening")
     ids = {h.entity.key: alert_id_for(customer_id=subject.customer_id, subject_id=subject.subject_id,
@@ -317,6 +325,9 @@ def _record(*, item: OutboxItem, subject: Subject, run_id: str, hits: list[Hit],
                        data={"subject_id": subject.subject_id, "subject_name": subject.name, "run_id": run_id,
                              "list_versions": versions, "algorithm": ALGORITHM_VERSION, "threshold": threshold,
                              **counts, "hits": len(hits), "duration_ms": duration_ms,
+                             # duration_ms includes building or loading the list index when this run had to
+                             # (a worker's first screening, a new list version): the MI counts those apart.
+                             "index_loaded": index_load_ms is not None, "index_load_ms": index_load_ms or 0,
                              "alerts": [h["alert_id"] for h in run_hits if h["outcome"] != "suppressed"]})
     try:
         audit_event_record(entry=entry, writes=writes, also=also)

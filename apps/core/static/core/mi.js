@@ -4,6 +4,10 @@
   "use strict";
 
   var BLUE = "#1d3557", TEAL = "#2a9d8f", AMBER = "#e9a23b", RED = "#a4161a", GREY = "#8d99ae", ORANGE = "#f4a259";
+  // Ordered scales: each step is stronger than the one before (low -> prohibited, simplified -> enhanced);
+  // "not rated" / "no level yet" is grey, outside the scale. The axis labels name each bar and its count too.
+  var RISK_SCALE = ["#fdcc8a", "#fc8d59", "#d7301f", "#7f0000", GREY];
+  var LEVEL_SCALE = ["#bdd7e7", "#6baed6", "#08519c", GREY];
 
   function draw() {
     var source = document.getElementById("mi-data");
@@ -74,15 +78,17 @@
     });
 
     function bars(id, series, colours, label) {
+      var labels = series.labels.map(function (name, i) { return name + ": " + series.values[i]; });
       chart(id, {
         type: "bar",
-        data: { labels: series.labels, datasets: [{ label: label, data: series.values, backgroundColor: colours }] },
+        data: { labels: labels, datasets: [{ label: label, data: series.values, backgroundColor: colours,
+                                             borderColor: "#1d2330", borderWidth: 1 }] },
         options: { plugins: { legend: { display: false } }, scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } }
       });
     }
 
-    bars("chart-rating", data.rating, [TEAL, AMBER, ORANGE, RED, GREY], "customers");
-    bars("chart-level", data.level, [TEAL, BLUE, RED, GREY], "customers");
+    bars("chart-rating", data.rating, RISK_SCALE, "customers");
+    bars("chart-level", data.level, LEVEL_SCALE, "customers");
     bars("chart-reviews", data.reviews, [RED, RED, AMBER, BLUE], "customers");
     bars("chart-documents", data.documents, [RED, AMBER, BLUE], "documents");
 
