@@ -8,7 +8,6 @@ Regulators get exports; SIEM-style feeds should read the exports bucket, not thi
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -19,7 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.audit.actors import Actor
-from apps.audit.customer_file import customer_file_export
+from apps.audit.customer_file import CUSTOMER_FILE_ROLES, customer_file_export
 from apps.audit.exports import audit_export_create
 from apps.audit.selectors import (
     DEFAULT_PAGE,
@@ -34,7 +33,7 @@ from apps.audit.verify import item_as_event
 from apps.core.errors import ValidationFailed
 from apps.core.openapi import ERROR_RESPONSES, error
 from apps.core.parsers import JSONParser
-from apps.core.roles import AUDITOR, SENIOR_REVIEWER
+from apps.core.roles import AUDITOR
 from apps.customers.access import CustomerOwned
 
 EXPORT_MAX_DAYS = 366
@@ -216,10 +215,10 @@ class CustomerFileCreateApi(CustomerOwned, APIView):
     manage.py customer_file_verify.
     """
 
-    # Senior reviewers answer the regulator for decided and escalated cases; analysts read the customer on its
-    # page but do not take its whole trail out of the bank. No API keys: the file holds the customer's audit
-    # trail, which keys may not read (module docstring). CustomerOwned still confines a key a later scope admits.
-    required_roles = {AUDITOR, SENIOR_REVIEWER}
+    # Who: CUSTOMER_FILE_ROLES (the web page's button and view use the same). No API keys: the file holds the
+    # customer's audit trail, which keys may not read (module docstring). CustomerOwned still confines a key a
+    # later scope admits.
+    required_roles = set(CUSTOMER_FILE_ROLES)
     required_scopes: dict[str, str] = {}
     parser_classes = [JSONParser]
 
@@ -264,13 +263,13 @@ class CustomerFileCreateApi(CustomerOwned, APIView):
         exported = customer_file_export(customer_id=customer_id, actor=Actor.from_request(request),
                                         with_files=params.validated_data["with_files"])
         try:
-            seconds = int(settings.CDD_AUDIT_EXPORT_URL_SECONDS)
+            url, expires_at = exported.download_link()
             answer = {
                 "export_id": exported.export_id, "customer_id": exported.customer_id,
                 "customer_name": exported.customer_name, "bucket": exported.bucket, "key": exported.key,
                 "bytes": exported.size, "archive_sha256": exported.archive_sha256,
                 "manifest_sha256": exported.manifest_sha256, "audit_event_id": exported.event_id,
-                "url": exported.url(expires=seconds), "url_expires_at": datetime.now(tz=UTC) + timedelta(seconds=seconds),
+                "url": url, "url_expires_at": expires_at,
                 "manifest": exported.summary(),
             }
         finally:

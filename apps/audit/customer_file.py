@@ -44,7 +44,7 @@ import tempfile
 import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
@@ -61,6 +61,7 @@ from apps.audit.services import audit_read_record, chain_key, event_as_dict, mas
 from apps.audit.verify import Report, audit_chain_status
 from apps.core import aws
 from apps.core.errors import DomainError, NotFound
+from apps.core.roles import AUDITOR, SENIOR_REVIEWER, user_roles
 from apps.customers.models import Customer, RelatedParty
 from apps.customers.ownership import ALGORITHM_VERSION as OWNERSHIP_ALGORITHM
 from apps.customers.page_selectors import ownership_picture
@@ -91,6 +92,10 @@ MAX_RUNS_PER_SUBJECT = 1000
 MAX_ASSESSMENTS = 1000
 SNAPSHOT_VERSION = "snapshot"  # screened against the snapshot bundled with the code (no version loaded yet)
 SPOOL_BYTES = 32 * 1024 * 1024  # archives above this are built on disk, not in memory
+# Who may take a customer's file out of the bank (the API view, the web view and the customer page's button).
+# Senior reviewers answer the regulator for decided and escalated cases; analysts read the customer on its page
+# but do not take its whole trail (others' work, reviewers' rationales) out; plain reviewers decide cases.
+CUSTOMER_FILE_ROLES = frozenset({AUDITOR, SENIOR_REVIEWER})
 PERSONAL_DATA = (
     "The profile is the full profile (customer.viewed, as GET /customers/{id}/profile gives it): identity "
     "document numbers on the customer record are in clear. Document records' numbers are masked (****12) as "
@@ -102,6 +107,11 @@ Progress = Callable[[str], None]
 
 def _quiet(_: str) -> None:
     return None
+
+
+def customer_file_allowed(user: Any) -> bool:
+    """Whether ``user`` may export customer files (``CUSTOMER_FILE_ROLES``)."""
+    return bool(CUSTOMER_FILE_ROLES & user_roles(user))
 
 
 def plural(count: int, word: str) -> str:
@@ -251,7 +261,8 @@ def _screening(bundle: _Bundle, customer_id: str, parties: list[RelatedParty], p
                 continue
             versions.append(_record(version, leave_out=("warnings",)))
     bundle.add("screening/list_versions.json", versions)
-    bundle.counts.update(screening_runs=len(runs), alerts=len(alerts))
+    bundle.counts.update(screening_runs=len(runs), alerts=len(alerts),
+                         alert_decisions=sum(1 for v in alerts if (v.state.decision or {}).get("outcome") not in (None, "returned")))
     progress(f"screening: {plural(len(runs), 'run')} of {plural(len(subjects), 'subject')}, "
              f"{plural(len(alerts), 'alert')}, "
              f"{plural(sum(len(v) for v in bundle.list_versions.values()), 'list version')}")
@@ -363,8 +374,8 @@ def _cases(bundle: _Bundle, customer_id: str, progress: Progress) -> list[Case]:
                                     for c in reversed(cases)])
     for case in cases:
         bundle.chain("case", case.case_id)
-    bundle.counts["cases"] = len(cases)
     decided = [c for c in cases if c.decision in ("approved", "rejected")]
+    bundle.counts.update(cases=len(cases), case_decisions=len(decided))
     progress(f"cases: {len(cases)} ({len(decided)} decided)")
     return cases
 
@@ -489,6 +500,11 @@ class CustomerFile:
             "Bucket": self.bucket, "Key": self.key, "ResponseContentType": "application/zip",
             "ResponseContentDisposition": f'attachment; filename="{self.file_name}"'}, ExpiresIn=expires))
 
+    def download_link(self) -> tuple[str, datetime]:
+        """The presigned GET the API and the web page hand out, and when it stops working."""
+        seconds = int(settings.CDD_AUDIT_EXPORT_URL_SECONDS)
+        return self.url(expires=seconds), datetime.now(tz=UTC) + timedelta(seconds=seconds)
+
     def save(self, path: Path) -> Path:
         """Write the archive to ``path`` (a directory: the archive's own name inside it)."""
         target = path / self.file_name if path.is_dir() else path
@@ -511,7 +527,7 @@ def customer_file_export(*, customer_id: str, actor: Actor, with_files: bool = F
     customer, parties = customer_profile_view(customer_id=customer_id, actor=actor)  # 404 before anything else
     export_id = str(ULID())
     created = datetime.now(tz=UTC)
-    progress(f"customer file of {customer.legal_name} ({customer_id}), export {export_id}")
+    progress(f"Customer file of {customer.legal_name} ({customer_id}), export {export_id}")
     bundle = _Bundle()
     _profile(bundle, customer, parties)
     _ownership(bundle, customer)

@@ -18,7 +18,9 @@ from apps.core.web import role_required
 PAGE = 50
 # What an auditor looks up most, by the name a person knows it by (any other type can still be typed in).
 OBJECT_TYPES = {"customer": "Customer", "case": "Case", "alert": "Screening alert", "document": "Document",
-                "list": "Sanctions list", "risk_model": "Risk model", "user": "User account", "api_key": "API key"}
+                "list": "Sanctions list", "risk_model": "Risk model", "user": "User account", "api_key": "API key",
+                "webhook_endpoint": "Webhook endpoint", "webhook_delivery": "Webhook delivery",
+                "mi_export": "Management information export", "mi": "Management information rebuild (id: aggregates)"}
 
 
 def timeline_context(*, object_type: str, object_id: str, cursor: str | None = None,

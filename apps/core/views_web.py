@@ -9,7 +9,8 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template import loader
-from django.views.decorators.http import require_POST
+from django.templatetags.static import static
+from django.views.decorators.http import require_GET, require_POST
 
 from apps.core.errors import json_404, json_500
 from apps.core.navigation import ROLE_LABELS, tools_for
@@ -29,6 +30,12 @@ def logout_view(request: HttpRequest) -> HttpResponse:
         signout_record(request=request, user=request.user, surface="web")
     logout(request)
     return redirect("login")
+
+
+@require_GET
+def favicon(request: HttpRequest) -> HttpResponse:
+    """``/favicon.ico`` (every service): the vendored icon, for clients that ask without reading the page's link."""
+    return redirect(static("core/favicon.svg"))
 
 
 @login_required

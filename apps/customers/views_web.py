@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from apps.audit.actors import Actor
+from apps.audit.customer_file import customer_file_allowed
 from apps.core.errors import DomainError
 from apps.core.roles import ANALYST, AUDITOR, REVIEWER, SENIOR_REVIEWER, user_roles
 from apps.core.web import role_required
@@ -54,6 +55,7 @@ def customer_page_view(request: HttpRequest, customer_id: str) -> HttpResponse:
     roles = user_roles(request.user)
     context = customer_page(customer=customer, parties=parties, roles=roles)
     context["is_auditor"] = AUDITOR in roles  # the whole trail is the auditors' page
+    context["may_export_file"] = customer_file_allowed(request.user)
     preview_id = request.GET.get("preview", "").strip()
     status = 200
     if preview_id:

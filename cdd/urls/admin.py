@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import path
 from django.views.generic import RedirectView
 
+from cdd.urls.health import favicon_urlpatterns
 from cdd.urls.health import urlpatterns as health
 
 admin.site.site_header = "CDD platform administration"
@@ -12,6 +13,7 @@ admin.site.index_title = "Compliance administration"
 
 urlpatterns = [
     *health,
+    *favicon_urlpatterns,
     path("admin/", admin.site.urls),
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
 ]

@@ -13,5 +13,5 @@ handler500 = web.handler500
 urlpatterns = [
     *api.urlpatterns,
     path("admin/", admin.site.urls),
-    *[p for p in web.urlpatterns if p not in api.urlpatterns[:2]],
+    *[p for p in web.urlpatterns if p not in api.urlpatterns],  # the health and favicon patterns once
 ]

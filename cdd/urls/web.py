@@ -3,10 +3,12 @@
 from django.urls import include, path
 
 from apps.core import views_web
+from cdd.urls.health import favicon_urlpatterns
 from cdd.urls.health import urlpatterns as health
 
 urlpatterns = [
     *health,
+    *favicon_urlpatterns,
     path("login/", views_web.LoginView.as_view(), name="login"),
     path("logout/", views_web.logout_view, name="logout"),
     path("", views_web.home, name="home"),

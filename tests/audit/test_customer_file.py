@@ -339,6 +339,7 @@ def test_the_commands_export_and_verify_a_demo_customer(
     out = io.StringIO()
     call_command("customer_file_export", cid, "--with-files", "--out", str(tmp_path), "--actor", "audrey",
                  stdout=out)
+    assert out.getvalue().startswith("Customer file of ")  # a sentence, as the other commands' output
     saved = next(tmp_path.glob("customer-file-*.zip"))
     verified = io.StringIO()
     call_command("customer_file_verify", str(saved), stdout=verified)
