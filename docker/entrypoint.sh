@@ -3,7 +3,7 @@
 #
 #   CDD_SERVICE=api|web|admin  gunicorn cdd.wsgi:application (settings pick the URLconf)
 #   CDD_SERVICE=worker         celery worker on the queues in CDD_WORKER_QUEUES (default:
-#                              default,screening,documents; SQS names get CDD_QUEUE_PREFIX),
+#                              default,screening,documents,events; SQS names get CDD_QUEUE_PREFIX),
 #                              CDD_WORKER_CONCURRENCY processes if set
 #   CDD_SERVICE=beat           celery beat (run exactly one)
 #
@@ -49,7 +49,7 @@ case "$SERVICE" in
     worker)
         run celery -A cdd worker \
             --loglevel "${CDD_CELERY_LOG_LEVEL:-INFO}" \
-            -Q "${CDD_WORKER_QUEUES:-default,screening,documents}" \
+            -Q "${CDD_WORKER_QUEUES:-default,screening,documents,events}" \
             --without-gossip --without-mingle --without-heartbeat \
             ${CDD_WORKER_CONCURRENCY:+--concurrency "$CDD_WORKER_CONCURRENCY"}
         ;;

@@ -82,7 +82,7 @@ def service_commands(ports: dict[str, int], workers: int = 2, concurrency: int =
                   "--access-logfile", "-", "--timeout", "60"]
         for service in ("api", "web", "admin")
     }
-    commands["worker"] = [PY, "-m", "celery", "-A", "cdd", "worker", "-Q", "default,screening,documents",
+    commands["worker"] = [PY, "-m", "celery", "-A", "cdd", "worker", "-Q", "default,screening,documents,events",
                           "--concurrency", str(concurrency), "--loglevel", "INFO"]
     return commands
 

@@ -200,7 +200,7 @@ CDD_AUDIT_BUCKET = env("CDD_AUDIT_BUCKET", "local-cdd-audit" if IS_LOCAL else RE
 CDD_EXPORTS_BUCKET = env("CDD_EXPORTS_BUCKET", "local-cdd-exports" if IS_LOCAL else REQUIRED)
 CDD_KMS_KEY_ID = env("CDD_KMS_KEY_ID", "alias/cdd-local" if IS_LOCAL else REQUIRED)
 CDD_QUEUE_PREFIX = env("CDD_QUEUE_PREFIX", "local-" if IS_LOCAL else REQUIRED)
-CDD_QUEUES = ("default", "screening", "documents")
+CDD_QUEUES = ("default", "screening", "documents", "events")
 
 STORAGES = {
     "default": {
@@ -291,7 +291,8 @@ CDD_OUTBOX_QUEUES = {"screening.subject": "screening", "reviews.onboarding_case"
 CDD_DELTA_CANDIDATE_MARGIN = env("CDD_DELTA_CANDIDATE_MARGIN", 0.1, cast=float)
 # Domain events (apps/core/events.py): committed with their audit events, then counted (MI) and delivered (webhooks).
 CDD_OUTBOX_HANDLERS["events.publish"] = "apps.core.events.events_publish_process"
-CDD_OUTBOX_QUEUES["events.publish"] = "default"
+# Their own queue, with the webhook deliveries: a backlog of events never delays screening, cases or documents.
+CDD_OUTBOX_QUEUES["events.publish"] = "events"
 # --- webhooks (apps/core/webhooks, docs/webhooks.md) -------------------------------------------------------
 INSTALLED_APPS.append("apps.core.webhooks")  # its tables, tasks and admin templates
 # Targets on private, loopback or link-local addresses (and plain http) only where the receiver is on this machine;
@@ -310,7 +311,7 @@ CDD_WEBHOOKS_ROTATION_OVERLAP_HOURS = env("CDD_WEBHOOKS_ROTATION_OVERLAP_HOURS",
 CDD_WEBHOOKS_KEEP_DAYS = env("CDD_WEBHOOKS_KEEP_DAYS", 30, cast=int)  # delivered deliveries expire after this
 CELERY_BEAT_SCHEDULE["webhooks.sweep"] = {  # webhooks: send deliveries whose next attempt is due (lost or long delays)
     "task": "webhooks.sweep", "schedule": env("CDD_WEBHOOKS_SWEEP_SECONDS", 60.0, cast=float),
-    "options": {"queue": "default"}}
+    "options": {"queue": "events"}}
 # --- end of the webhooks block --------------------------------------------------------------------------------
 # --- management information (apps/core/mi, docs/mi.md) -----------------------------------------------------
 INSTALLED_APPS.append("apps.core.mi")  # its table, page template and mi_rebuild command

@@ -65,7 +65,7 @@ def test_workers_name_their_sqs_queues_when_the_role_cannot_list_them() -> None:
 
     queues = json.loads(result.stdout)
     assert queues["cdd-prod-screening"] == {"url": "https://sqs.eu-west-1.amazonaws.com/123456789012/cdd-prod-screening"}
-    assert set(queues) == {"cdd-prod-default", "cdd-prod-screening", "cdd-prod-documents"}
+    assert set(queues) == {"cdd-prod-default", "cdd-prod-screening", "cdd-prod-documents", "cdd-prod-events"}
 
 
 def test_outside_local_a_missing_secret_key_is_named_too() -> None:

@@ -75,7 +75,7 @@ EXPECTED = {
         "--loglevel",
         "INFO",
         "-Q",
-        "default,screening,documents",
+        "default,screening,documents,events",
         "--without-gossip",
         "--without-mingle",
         "--without-heartbeat",

@@ -350,7 +350,7 @@ def test_queues_are_encrypted_with_the_customer_key_and_have_dead_letter_queues(
     for q in (queue, dlq):
         assert q["kms_master_key_id"] in KMS_KEY_REFS
     assert "deadLetterTargetArn = aws_sqs_queue.dead_letter[each.key].arn" in queue["redrive_policy"]
-    assert data.locals["queues"] == '${toset(["default", "screening", "documents"])}'
+    assert data.locals["queues"] == '${toset(["default", "screening", "documents", "events"])}'
     assert queue["name"] == "${var.queue_prefix}${each.key}"
 
 

@@ -247,7 +247,7 @@ def _deliveries_send(delivery_ids: list[str], *, countdown: float = 0) -> None:
 
     for delivery_id in delivery_ids:
         try:
-            webhook_deliver_task.apply_async(args=[delivery_id], queue="default", countdown=max(0.0, countdown))
+            webhook_deliver_task.apply_async(args=[delivery_id], queue="events", countdown=max(0.0, countdown))
         except Exception:
             logger.warning("webhook delivery %s: could not send it to a worker now; the sweep will", delivery_id,
                            exc_info=True)

@@ -3,7 +3,7 @@
 # visibility_timeout (900 s in cdd/settings/base.py): change both together.
 
 locals {
-  queues = toset(["default", "screening", "documents"])
+  queues = toset(["default", "screening", "documents", "events"])
 }
 
 resource "aws_sqs_queue" "dead_letter" {

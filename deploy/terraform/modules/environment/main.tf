@@ -54,7 +54,7 @@ locals {
           DJANGO_CSRF_TRUSTED_ORIGINS = "https://${var.hostnames[svc]}"
         }))
         : kind == "worker" ? tomap({
-          CDD_WORKER_QUEUES      = "default,screening,documents"
+          CDD_WORKER_QUEUES      = "default,screening,documents,events"
           CDD_WORKER_CONCURRENCY = tostring(var.worker_concurrency)
         })
         : tomap({})
