@@ -82,9 +82,18 @@ def service_commands(ports: dict[str, int], workers: int = 2, concurrency: int =
                   "--access-logfile", "-", "--timeout", "60"]
         for service in ("api", "web", "admin")
     }
-    commands["worker"] = [PY, "-m", "celery", "-A", "cdd", "worker", "-Q", "default,screening,documents,events",
-                          "--concurrency", str(concurrency), "--loglevel", "INFO"]
+    # Two workers, as two ECS worker tasks would split the queues: the due-diligence work (screening, cases,
+    # documents) never waits behind a burst of domain events (the MI's counts, webhook deliveries).
+    commands["worker"] = [PY, "-m", "celery", "-A", "cdd", "worker", "-Q", "default,screening,documents",
+                          "--concurrency", str(concurrency), "--loglevel", "INFO", "-n", "worker@%h"]
+    commands["worker-events"] = [PY, "-m", "celery", "-A", "cdd", "worker", "-Q", "events", "--concurrency", "1",
+                                 "--loglevel", "INFO", "-n", "events@%h"]
     return commands
+
+
+def service_of(name: str) -> str:
+    """The CDD_SERVICE of a local process (both workers are the worker service)."""
+    return "worker" if name.startswith("worker") else name
 
 
 def wait_for_port(port: int, timeout: float = 30.0) -> None:
@@ -169,7 +178,7 @@ def main() -> int:
     manage(env, *demo)
 
     for name, command in service_commands(ports).items():
-        start(name, command, {"CDD_SERVICE": name})
+        start(name, command, {"CDD_SERVICE": service_of(name)})
     start("beat", [PY, "-m", "celery", "-A", "cdd", "beat", "--loglevel", "INFO",
                    "--schedule", str(local_dir / "celerybeat-schedule")], {"CDD_SERVICE": "beat"})
     for service in ("api", "web", "admin"):

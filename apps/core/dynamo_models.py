@@ -73,6 +73,7 @@ class OutboxItem(CddModel):
     group_key = UnicodeAttribute()  # the customer the work is about
     status = UnicodeAttribute(default="pending")  # pending | done
     attempts = NumberAttribute(default=0)
+    resends = NumberAttribute(null=True)  # times beat's sweep sent it again (each wait twice the last)
     last_error = UnicodeAttribute(null=True)
     result = JSONAttribute(null=True)
     created_at = UTCDateTimeAttribute()

@@ -144,16 +144,26 @@ def _failure_record(item: OutboxItem, exc: Exception) -> None:
 
 
 def outbox_pending(*, older_than_seconds: float, limit: int = 1000) -> list[OutboxItem]:
-    """Pending items written more than ``older_than_seconds`` ago, oldest first."""
+    """Pending items written (or last re-sent) more than ``older_than_seconds`` ago, oldest first.
+
+    ``older_than_seconds`` of 0 or less: every pending item, those the sweep has backed off included.
+    """
+    if older_than_seconds <= 0:
+        return list(OutboxItem.by_pending.query(PENDING_BUCKET, limit=limit))
     cutoff = (utcnow() - timedelta(seconds=older_than_seconds)).isoformat()
     return list(OutboxItem.by_pending.query(PENDING_BUCKET, OutboxItem.pending_key < cutoff, limit=limit))
+
+
+RESEND_BACKOFF_MAX_SECONDS = 3600.0
 
 
 def outbox_sweep(*, older_than_seconds: float | None = None) -> int:
     """Send again every item still pending after the re-queue delay (beat runs this every minute).
 
-    A re-sent item's place in the pending index moves to now, so a backlog that the workers are
-    still working through is re-sent once per delay, not once per sweep.
+    A re-sent item's place in the pending index moves forward, so a backlog that the workers are
+    still working through is not re-sent on every sweep: the n-th re-send waits 2^(n-1) delays
+    (capped at an hour) before the next may follow. Without that backoff, a backlog that takes
+    longer than the delay to drain is re-sent again and again, and the copies crowd out new work.
     """
     delay = settings.CDD_OUTBOX_REQUEUE_SECONDS if older_than_seconds is None else older_than_seconds
     items = outbox_pending(older_than_seconds=delay)
@@ -161,9 +171,12 @@ def outbox_sweep(*, older_than_seconds: float | None = None) -> int:
         logger.info("outbox sweep: re-sending %d pending item(s)", len(items))
     resent = []
     for item in items:
-        now = utcnow()
+        resends = int(item.resends or 0) + 1
+        wait = min(RESEND_BACKOFF_MAX_SECONDS, float(delay) * (2 ** (resends - 1) - 1))
+        at = utcnow() + timedelta(seconds=wait)
         try:
-            item.update(actions=[OutboxItem.pending_key.set(f"{now.isoformat()}#{item.outbox_id}")],
+            item.update(actions=[OutboxItem.pending_key.set(f"{at.isoformat()}#{item.outbox_id}"),
+                                 OutboxItem.resends.set(resends)],
                         condition=OutboxItem.status == PENDING)
         except UpdateError:
             continue  # done meanwhile

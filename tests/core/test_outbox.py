@@ -10,6 +10,7 @@ from django.core.management import call_command
 
 from apps.audit.actors import Actor
 from apps.core.checks import outbox_handlers_check
+from apps.core.dynamo_models import OutboxItem
 from apps.core.outbox import outbox_for_group, outbox_get, outbox_process
 from apps.customers.services import customer_create
 
@@ -53,3 +54,29 @@ def test_the_platform_refuses_to_start_with_a_topic_nothing_handles(settings: An
     errors = outbox_handlers_check()
     assert [e.id for e in errors] == ["cdd.E001"]
     assert "screening.subject" in errors[0].msg
+
+
+def test_the_sweep_backs_off_an_item_it_keeps_resending_so_a_backlog_is_not_flooded_with_copies(settings: Any) -> None:
+    from datetime import timedelta
+
+    from apps.core.dynamo import utcnow
+    from apps.core.outbox import outbox_drain, outbox_pending, outbox_sweep
+
+    settings.CDD_OUTBOX_REQUEUE_SECONDS = 60
+    customer_id = a_customer()
+    pending = {i.outbox_id for i in outbox_for_group(group_key=customer_id)}
+    for item in outbox_for_group(group_key=customer_id):  # as if written two minutes ago and never consumed
+        item.update(actions=[OutboxItem.pending_key.set(f"{(utcnow() - timedelta(minutes=2)).isoformat()}#x")])
+    assert outbox_sweep() == len(pending)  # the first re-send: after one delay
+    assert outbox_sweep() == 0  # not again at the next sweep
+    for item in outbox_for_group(group_key=customer_id):
+        item.update(actions=[OutboxItem.pending_key.set(f"{(utcnow() - timedelta(seconds=61)).isoformat()}#x")])
+    assert outbox_sweep() == len(pending)  # the second: one delay after the first
+    again = {i.outbox_id: i for i in outbox_for_group(group_key=customer_id)}
+    assert {int(i.resends) for i in again.values()} == {2}
+    # ...and the third waits two delays more: its place in the index is a minute ahead, not now.
+    assert all(i.pending_key > (utcnow() + timedelta(seconds=50)).isoformat() for i in again.values())
+    assert outbox_sweep() == 0
+    # Backed off is still pending: the operators' drain and listing see it.
+    assert pending <= {i.outbox_id for i in outbox_pending(older_than_seconds=0)}
+    assert outbox_drain(group_key=customer_id)["failed"] == 0

@@ -124,7 +124,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             username, password, *_ = line.split()
             stack.passwords[username] = password
         for name, command in local_stack.service_commands(ports, workers=1, concurrency=1).items():
-            start(name, command, {"CDD_SERVICE": name})
+            start(name, command, {"CDD_SERVICE": local_stack.service_of(name)})
         start("beat", [PY, "-m", "celery", "-A", "cdd", "beat", "--loglevel", "INFO",
                        "--schedule", str(local_dir / "celerybeat-schedule")], {"CDD_SERVICE": "beat"})
         for service in ("api", "web", "admin"):
