@@ -16,6 +16,7 @@ from apps.audit.actors import Actor
 from apps.audit.models import AuditEvent
 from apps.core.errors import DomainError
 from apps.core.roles import ANALYST, REVIEWER, SENIOR_REVIEWER, user_roles
+from apps.customers.display import country_names
 from apps.screening.dynamo_models import FALSE_POSITIVE, NEEDS_INFORMATION, OPEN, PROPOSED, TRUE_MATCH
 from apps.screening.selectors.alerts import AlertView
 from apps.screening.services.alerts import (
@@ -64,8 +65,9 @@ def alert_card(view: AlertView, user: Any) -> dict[str, Any]:
          [(_marked(value, list_tokens if value == alert.matched_name else set()), KIND_LABELS.get(kind, kind),
            value == alert.matched_name) for value, kind in names]),
         ("Date of birth", inputs.get("date_of_birth") or "—", _values(entity.get("birth_dates"))),
-        ("Nationality", _values(inputs.get("nationalities")), _values(entity.get("nationalities"))),
-        ("Countries", _values(inputs.get("countries")), _values(entity.get("countries"))),
+        ("Nationality", _values(country_names(inputs.get("nationalities"))),
+         _values(country_names(entity.get("nationalities")))),
+        ("Countries", _values(country_names(inputs.get("countries"))), _values(country_names(entity.get("countries")))),
         ("Identifiers", _values(inputs.get("identifiers")),
          _values(f"{i[0]} {i[1]}" + (f" ({i[2]})" if len(i) > 2 and i[2] else "") for i in entity.get("identifiers") or [])),
         ("Type", inputs.get("type") or "—", entity.get("schema") or "—"),

@@ -314,6 +314,7 @@ def test_disabling_the_endpoint_stops_a_pending_delivery_without_counting_an_att
     browser.force_login(platform_admin)
     page = browser.get("/admin/domain/webhooks/dead/").content.decode()
     assert "stopped: the endpoint was disabled" in page and "2 attempts" in page
+    assert "enable it</a>, then replay" in page and ">Replay</button>" not in page  # no button that can only fail
     assert "Customers are shown by id: platform admins do not see customer data" in page
 
     # Replaying while the endpoint is disabled says so once, in the API and in the admin.

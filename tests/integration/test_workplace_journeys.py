@@ -92,6 +92,7 @@ def test_a_case_is_worked_from_the_queue_to_a_decision_with_an_alert_and_a_docum
     row.first.locator("a").first.click()
     analyst.wait_for_selector("#case-head")
     _reload_until(analyst, lambda: analyst.locator(".alert-card").count() > 0, "the screening alerts")
+    assert "Iran" in analyst.locator(".alert-card").first.inner_text()  # nationalities by name, not "IR"
     analyst.click("button:text-is('Claim this case')")
     assert "(you)" in analyst.inner_text("#case-assignee")
     while (card := analyst.locator(".alert-card", has=analyst.locator("select[name=outcome]"))).count():
