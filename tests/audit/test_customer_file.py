@@ -31,7 +31,6 @@ from tests.reviews.support import settle
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("aws", "no_scans")]
 
-SHOTS = Path("/tmp/shots/cfile")
 RATIONALE = "Screening hit on the shareholder was a false positive; ownership traced to two people"
 FP_RATIONALE = "Listed person born 1957 in Qom; our shareholder is a British engineer born 1958 in Leeds"
 ENTITY = {"customer_type": "legal_entity", "legal_name": "Northwind Trading Ltd", "registration_number": "09876543",
@@ -351,14 +350,3 @@ def test_the_commands_export_and_verify_a_demo_customer(
     with pytest.raises(CommandError):
         call_command("customer_file_verify", str(saved), stdout=tampered)
     assert "PROBLEM: cases/cases.json" in tampered.getvalue()
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    (SHOTS / "export.txt").write_text(
-        f"$ manage.py customer_file_export {cid} --with-files --out ./\n{out.getvalue()}\n"
-        f"$ manage.py customer_file_verify {saved.name}\n{verified.getvalue()}\n"
-        f"$ # one word changed in cases/cases.json\n$ manage.py customer_file_verify {saved.name}\n"
-        f"{tampered.getvalue()}(exit status 1)\n\n"
-        f"$ unzip -l {saved.name}\n" + "\n".join(sorted(bundle)) + "\n\n"
-        "$ jq 'del(.files)' manifest.json   # the manifest, without its list of files\n"
-        + json.dumps({k: v for k, v in json.loads(bundle["manifest.json"]).items() if k != "files"}, indent=1)
-        + "\n\n$ jq '.files[:4]' manifest.json\n" + json.dumps(json.loads(bundle["manifest.json"])["files"][:4], indent=1)
-        + "\n")
