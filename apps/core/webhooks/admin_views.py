@@ -113,7 +113,8 @@ class EndpointFieldsForm(AdminForm):
     url = forms.CharField(
         label="URL", max_length=MAX_URL_LENGTH, widget=forms.URLInput(attrs={"class": "vTextField wh-wide"}),
         help_text="Where the webhooks are POSTed: https:// with a public address (checked now and before every "
-                  "attempt; redirects are not followed).",
+                  "attempt; redirects are not followed). Only where CDD_WEBHOOKS_ALLOW_PRIVATE_TARGETS is on "
+                  "(local and test stacks) may it be http:// or a private address.",
         error_messages={"required": "Enter the URL the integration receives webhooks at."})
     events = forms.MultipleChoiceField(
         label="Events", widget=forms.CheckboxSelectMultiple, choices=_event_choices,
