@@ -8,11 +8,17 @@ create and check every table.
 
 from __future__ import annotations
 
+import random
+import time
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from django.conf import settings
+from pynamodb.connection import Connection
+from pynamodb.exceptions import TransactWriteError
 from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
 
 REGISTRY: list[type[CddModel]] = []
 
@@ -93,3 +99,29 @@ def save_write(record: Any, condition: Any = None) -> Any:
         tx.save(record, condition=condition)
 
     return write
+
+
+RETRYABLE_CANCELLATIONS = frozenset({"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"})
+
+
+def transact_write(writes: Sequence[Callable[[TransactWrite], Any]], *, attempts: int = 6,
+                   base_seconds: float = 0.05, cap_seconds: float = 2.0) -> None:
+    """Commit ``writes`` (``save_write``-style steps) in one TransactWrite, retrying contention.
+
+    Small transactions on shared items (counters) conflict when they run at the same moment: a
+    ``TransactionConflict`` or throttling is retried with full-jitter backoff; any other cancellation
+    (a failed condition) is raised at once as the ``TransactWriteError``, for the caller to read its
+    ``cancellation_codes``. Still conflicting after ``attempts``: the last error is raised (an outbox
+    handler's caller retries the whole item).
+    """
+    connection = Connection(region=str(settings.AWS_REGION), host=settings.AWS_ENDPOINT_URL or None)
+    for attempt in range(attempts):
+        try:
+            with TransactWrite(connection=connection) as tx:
+                for write in writes:
+                    write(tx)
+            return
+        except TransactWriteError as exc:
+            if not (set(cancellation_codes(exc)) & RETRYABLE_CANCELLATIONS) or attempt + 1 >= attempts:
+                raise
+            time.sleep(random.uniform(0, min(cap_seconds, base_seconds * 2**attempt)))  # noqa: S311 (jitter)

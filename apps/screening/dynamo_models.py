@@ -247,20 +247,21 @@ class RescreenJob(CddModel):
     | the jobs, newest first (admin Re-screening page) | Query ``kind`` = ``job``, descending ``job_id`` (ULIDs) |
     | one job (its page, the CLI's ``--watch``) | GetItem (``job``, ``job_id``) |
     | the configuration last screened (beat's check) | GetItem (``config``, ``_config``) |
+    | how many of a job's requests are screened | Query ``kind`` = ``count#<job_id>`` (its counter shards) |
     """
 
     class Meta(TableMeta):
         name = "rescreen_jobs"
 
-    kind = UnicodeAttribute(hash_key=True)  # "job" | "config"
-    job_id = UnicodeAttribute(range_key=True)  # "rs_<ulid>", or "_config"
+    kind = UnicodeAttribute(hash_key=True)  # "job" | "config" | "count#<job_id>"
+    job_id = UnicodeAttribute(range_key=True)  # "rs_<ulid>", "_config", or a counter shard "s00".."s07"
     reason = UnicodeAttribute(null=True)
     trigger = UnicodeAttribute(null=True)  # manual | configuration_changed
     requested_by = UnicodeAttribute(null=True)
     status = UnicodeAttribute(null=True)  # recording | screening | done
     subjects = NumberAttribute(default=0)  # subjects of the book found so far
     requested = NumberAttribute(default=0)  # screening requests recorded
-    screened = NumberAttribute(default=0)  # requests the workers have screened
+    screened = NumberAttribute(default=0)  # requests screened (on a counter shard; jobs before shards: here)
     chunks = NumberAttribute(default=0)
     config = JSONAttribute(null=True)  # algorithm, threshold, lists
     fingerprint = UnicodeAttribute(null=True)

@@ -296,7 +296,7 @@ def test_a_conflict_on_a_busy_counter_is_retried_and_counts_once(aws: None, monk
     from pynamodb.exceptions import CancellationReason, TransactWriteError
     from pynamodb.transactions import TransactWrite
 
-    from apps.core.mi import services
+    from apps.core import dynamo
 
     class Conflicted(TransactWriteError):
         cancellation_reasons = [None, CancellationReason("TransactionConflict")]  # type: ignore[assignment]
@@ -310,8 +310,8 @@ def test_a_conflict_on_a_busy_counter_is_retried_and_counts_once(aws: None, monk
                 raise Conflicted("busy")
             super().__exit__(*exc)
 
-    monkeypatch.setattr(services, "TransactWrite", Busy)
-    monkeypatch.setattr(services.random, "uniform", lambda low, high: 0.0)
+    monkeypatch.setattr(dynamo, "TransactWrite", Busy)
+    monkeypatch.setattr(dynamo.random, "uniform", lambda low, high: 0.0)
     event = {"id": "evt_busy", "type": "customer.created", "timestamp": f"{today().isoformat()}T09:00:00+00:00",
              "values": {"status": "onboarding"}}
     assert mi_events_apply(events=[event]) == 1

@@ -123,6 +123,72 @@ def test_a_full_rescreen_requests_every_subject_once_and_resumes_without_doublin
     assert rescreen_job_get(job_id=job).screened == 2
 
 
+def test_a_worker_killed_after_a_run_commits_and_before_it_is_counted_leaves_the_job_to_finish(
+        book: Any, monkeypatch: Any) -> None:
+    """The CI run that hung: ``rescreen_book --watch`` waited for a count that a killed worker had lost."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from apps.core.outbox import outbox_process
+    from apps.screening.dynamo_models import ScreeningRun
+    from apps.screening.services import rescreen
+
+    ids = [customer("Mahmoud Abbas Karimi", "1961-02-03", "IR"), customer("Harriet Quennell", "1990-05-06", "GB")]
+    out = StringIO()
+    call_command("rescreen_book", "--reason", "threshold changed", stdout=out)
+    job = out.getvalue().split()[1].rstrip(":")
+    count = rescreen.rescreen_job_screened
+    killed: list[bool] = []
+
+    def killed_once(**kwargs: Any) -> bool:
+        if not killed:  # the worker dies here: the run has committed, the count has not
+            killed.append(True)
+            raise SystemExit("worker killed")
+        return count(**kwargs)
+
+    monkeypatch.setattr(rescreen, "rescreen_job_screened", killed_once)
+    requests = [i for c in ids for i in outbox_for_group(group_key=c) if (i.payload or {}).get("job_id") == job]
+    with pytest.raises(SystemExit):
+        outbox_process(outbox_id=requests[0].outbox_id)
+    assert [r.trigger for r in ScreeningRun.query(f"{ids[0]}#customer")] == ["created", "full_rescreen"]
+    assert rescreen_job_get(job_id=job).screened == 0
+    # the request is still pending, so the outbox sends it again; its second delivery counts it
+    assert requests[0].outbox_id in [i.outbox_id for i in outbox_pending(older_than_seconds=0)]
+    for customer_id in ids:
+        outbox_drain(group_key=customer_id)
+    assert rescreen_job_get(job_id=job).screened == 2
+    for customer_id in ids:  # each screened once, whatever the deliveries
+        assert [r.trigger for r in ScreeningRun.query(f"{customer_id}#customer")] == ["created", "full_rescreen"]
+    watched = StringIO()
+    call_command("rescreen_book", "--reason", "watch", "--job", job, "--watch", stdout=watched)
+    assert "all 2 subjects screened" in watched.getvalue()
+
+
+def test_a_subject_gone_before_its_turn_still_counts_towards_the_job(book: Any) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from apps.customers.services import related_party_add, related_party_remove
+
+    holder = customer_create(actor=Actor.system("tests"), integration="tests", data={
+        "customer_type": "legal_entity", "legal_name": "Northwind Trading Ltd", "registration_number": "0987",
+        "jurisdiction": "GB"}).customer_id
+    party = related_party_add(customer_id=holder, actor=Actor.system("tests"), data={
+        "party_type": "individual", "roles": ["director"], "name": "Tobias Wexford", "date_of_birth": "1980-01-01",
+        "nationalities": ["GB"]})
+    outbox_drain(group_key=holder)
+    out = StringIO()
+    call_command("rescreen_book", "--reason", "threshold changed", stdout=out)
+    job = out.getvalue().split()[1].rstrip(":")
+    related_party_remove(customer_id=holder, party_id=party.party_id, expected_version=party.version,
+                         actor=Actor.system("tests"))
+    outbox_drain(group_key=holder)
+    record = rescreen_job_get(job_id=job)
+    assert record.subjects == 2 and record.screened == 2
+
+
 def test_an_analyst_starts_a_full_rescreen_in_the_admin_and_sees_it_finish(
         book: Any, analyst: Any, auditor: Any) -> None:
     from django.test import Client

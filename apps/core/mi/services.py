@@ -11,14 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import random
-import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 from ulid import ULID
@@ -26,7 +23,7 @@ from ulid import ULID
 from apps.audit.actors import Actor
 from apps.audit.models import AuditEvent
 from apps.audit.services import AuditEntry, audit_event_record, audit_read_record
-from apps.core.dynamo import cancellation_codes, utcnow
+from apps.core.dynamo import cancellation_codes, transact_write, utcnow
 from apps.core.errors import Conflict, NotFound, ValidationFailed
 from apps.core.events import BY_SOURCE, events_for_entries
 from apps.core.events import TOPIC as EVENTS_TOPIC
@@ -39,15 +36,6 @@ from apps.reviews.services import case_get
 from apps.screening.selectors.alerts import alert_get
 
 logger = logging.getLogger(__name__)
-
-RETRY_BASE_SECONDS = 0.05
-RETRY_CAP_SECONDS = 2.0
-_RETRYABLE = {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"}
-
-
-def _connection() -> Connection:
-    return Connection(region=MiAggregate.Meta.region, host=MiAggregate.Meta.host)
-
 
 def _case_kind(event: Mapping[str, Any]) -> str | None:
     """A case event without its kind (recorded before events carried it): the case says."""
@@ -85,23 +73,19 @@ def _apply_one(event: Mapping[str, Any], changes: dict[tuple[str | None, str], i
     """Commit one event's marker with its changes; False when it had been applied already."""
     keep = timedelta(days=int(settings.CDD_MI_EVENT_MARKER_DAYS))
     marker = MiAggregate(f"{MARKER_PREFIX}{event['id']}", MARKER_SK, n=1, updated_at=now, expires_at=now + keep)
-    attempts = int(settings.CDD_MI_APPLY_ATTEMPTS)
-    for attempt in range(attempts):
-        try:
-            with TransactWrite(connection=_connection()) as tx:
-                tx.save(marker, condition=MiAggregate.pk.does_not_exist())
-                for (day, name), n in changes.items():
-                    tx.update(_item(day, name), actions=[MiAggregate.n.add(n), MiAggregate.updated_at.set(now)])
-            return True
-        except TransactWriteError as exc:
-            codes = cancellation_codes(exc)
-            if codes[:1] == ["ConditionalCheckFailed"]:  # the marker: counted by an earlier delivery
-                return False
-            if not (set(codes) & _RETRYABLE) or attempt + 1 >= attempts:
-                raise
-            ceiling = min(RETRY_CAP_SECONDS, RETRY_BASE_SECONDS * 2**attempt)
-            time.sleep(random.uniform(0, ceiling))  # noqa: S311 (jitter, not crypto)
-    raise Conflict("The management-information counters are too busy; the outbox retries.")  # pragma: no cover
+
+    def write(tx: TransactWrite) -> None:
+        tx.save(marker, condition=MiAggregate.pk.does_not_exist())
+        for (day, name), n in changes.items():
+            tx.update(_item(day, name), actions=[MiAggregate.n.add(n), MiAggregate.updated_at.set(now)])
+
+    try:
+        transact_write([write], attempts=int(settings.CDD_MI_APPLY_ATTEMPTS))
+    except TransactWriteError as exc:
+        if cancellation_codes(exc)[:1] == ["ConditionalCheckFailed"]:  # the marker: counted by an earlier delivery
+            return False
+        raise
+    return True
 
 
 def mi_events_apply(*, events: Sequence[Mapping[str, Any]]) -> int:

@@ -10,8 +10,8 @@ requests go to the workers over SQS one by one, so any number of workers share t
 killed worker's requests are re-sent by the outbox sweep.
 
 Each job has a record (table ``rescreen_jobs``): who asked and why, subjects found, requests
-recorded per chunk, and subjects screened (each screening of the job counts itself once, after its
-run commits), shown by the admin's Re-screening page and ``rescreen_book --watch``. A job starts
+recorded per chunk, and subjects screened (each request of the job is counted once, in the
+transaction that marks it done: ``rescreen_job_screened``), shown by the admin's Re-screening page and ``rescreen_book --watch``. A job starts
 from the CLI, from the admin (``rescreen_job_start``: the recording itself runs on a worker, topic
 ``screening.rescreen_book``), or by itself when beat finds that the algorithm version, the threshold
 or the set of lists differs from what the book was last fully screened under (``rescreen_config_check``).
@@ -19,23 +19,22 @@ or the set of lists differs from what the book was last fully screened under (``
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.exceptions import TransactWriteError
 from pynamodb.expressions.update import Action
 from ulid import ULID
 
 from apps.audit.actors import Actor
 from apps.audit.services import AuditEntry, audit_event_record
-from apps.core.dynamo import save_write, utcnow
+from apps.core.dynamo import cancellation_codes, save_write, transact_write, utcnow
 from apps.core.dynamo_models import OutboxItem
 from apps.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from apps.core.outbox import outbox_item_new, outbox_put, outbox_send
+from apps.core.outbox import outbox_done_write, outbox_item_new, outbox_put, outbox_send
 from apps.core.roles import ANALYST, SENIOR_REVIEWER
 from apps.customers.services import screening_request_new
 from apps.screening.dynamo_models import BOOK, RescreenJob, ScreeningSubject
@@ -136,23 +135,56 @@ def _job_record(*, job_id: str, actor: Actor, reason: str, trigger: str) -> Resc
         return record
 
 
+COUNT_SHARDS = 8
+
+
+def _count_kind(job_id: str) -> str:
+    return f"count#{job_id}"
+
+
+def _screened(job: RescreenJob) -> RescreenJob:
+    """The job with its screened count: the record's own (jobs before counter shards) plus its shards'."""
+    shards = RescreenJob.query(_count_kind(job.job_id), consistent_read=True)
+    job.screened = int(job.screened or 0) + sum(int(shard.screened or 0) for shard in shards)
+    return job
+
+
 def rescreen_job_get(*, job_id: str) -> RescreenJob:
     try:
-        return RescreenJob.get(JOB, job_id, consistent_read=True)
+        return _screened(RescreenJob.get(JOB, job_id, consistent_read=True))
     except RescreenJob.DoesNotExist:
         raise NotFound(f"No re-screening job {job_id}.") from None
 
 
 def rescreen_jobs(*, limit: int = 50) -> list[RescreenJob]:
-    """The jobs, newest first (one Query)."""
-    return list(RescreenJob.query(JOB, scan_index_forward=False, limit=limit))
+    """The jobs, newest first (one Query, and one per job for its counter shards)."""
+    return [_screened(job) for job in RescreenJob.query(JOB, scan_index_forward=False, limit=limit)]
 
 
-def rescreen_job_screened(*, job_id: str) -> None:
-    """Count one screened subject of a job (after its run committed; a replayed request does not count)."""
-    with contextlib.suppress(UpdateError):  # a job without a record (started before records existed)
-        RescreenJob(JOB, job_id).update(actions=[RescreenJob.screened.add(1), RescreenJob.updated_at.set(utcnow())],
-                                        condition=RescreenJob.job_id.exists())
+def rescreen_job_screened(*, job_id: str, item: OutboxItem, result: dict[str, Any]) -> bool:
+    """Count a job's request as screened and mark it done, in one transaction; False if counted before.
+
+    The screening run commits first with its request still pending; this transaction then adds one to a
+    counter shard of the job and marks the request done on condition that it is still pending. A worker
+    killed between the two leaves the request pending: the outbox sends it again, its handler finds the
+    run recorded and counts it here — so every request is counted exactly once, and a job's count
+    reaches its subjects (``rescreen_book --watch`` waits for that). The count is spread over
+    ``COUNT_SHARDS`` items so that workers screening the same job rarely touch the same item at once
+    (conflicts are retried by ``transact_write``).
+    """
+    digest = int(hashlib.sha256(item.outbox_id.encode()).hexdigest(), 16)
+    shard = RescreenJob(_count_kind(job_id), f"s{digest % COUNT_SHARDS:02d}")
+
+    def count(tx: Any) -> None:
+        tx.update(shard, actions=[RescreenJob.screened.add(1), RescreenJob.updated_at.set(utcnow())])
+
+    try:
+        transact_write([count, outbox_done_write(item, result)])
+    except TransactWriteError as exc:
+        if cancellation_codes(exc)[1:2] == ["ConditionalCheckFailed"]:  # done (and counted) by another delivery
+            return False
+        raise
+    return True
 
 
 def rescreen_job_start(*, actor: Actor, reason: str, trigger: str = "manual") -> OutboxItem:

@@ -219,11 +219,11 @@ def screening_subject_process(*, item: OutboxItem) -> dict[str, Any]:
     customer_id, subject_id = str(payload["customer_id"]), str(payload["subject_id"])
     key, run_id = subject_key(customer_id, subject_id), f"run_{item.outbox_id}"
     if _run_exists(key, run_id):
-        return {"run_id": run_id, "replayed": True}
+        return _job_counted(item, {"run_id": run_id, "replayed": True})
     subject = subject_load(customer_id=customer_id, subject_id=subject_id)
     if subject is None:
         _subject_removed(customer_id=customer_id, subject_id=subject_id)
-        return {"run_id": None, "skipped": "the subject no longer exists"}
+        return _job_counted(item, {"run_id": None, "skipped": "the subject no longer exists"})
     started = time.perf_counter()
     hits, versions, source, threshold, load_seconds = _screen(
         subject, fresh=payload.get("trigger") in ("list_change", "full_rescreen"))
@@ -318,8 +318,11 @@ def _record(*, item: OutboxItem, subject: Subject, run_id: str, hits: list[Hit],
     # The risk model reads screening outcomes: rate the customer again once this run stands.
     risk = risk_request_new(customer_id=subject.customer_id, trigger="screening_completed",
                             outbox_id=f"risk_{run_id}")
+    # A request of a full re-screening stays pending here: it is marked done with its job's count after this
+    # commits (``_job_counted``), so that a worker killed in between leaves it to be sent and counted again.
+    done = [] if _job_of(item) else [outbox_done_write(item, result)]
     writes = [save_write(run, ScreeningRun.run_id.does_not_exist()), *writes, save_write(subject_row(subject, now)),
-              outbox_done_write(item, result), outbox_put(risk)]
+              *done, outbox_put(risk)]
     entry = AuditEntry(actor=actor, action="screening.completed", object_type="customer",
                        object_id=subject.customer_id, reason=f"screening request {item.outbox_id} ({trigger})",
                        data={"subject_id": subject.subject_id, "subject_name": subject.name, "run_id": run_id,
@@ -333,13 +336,25 @@ def _record(*, item: OutboxItem, subject: Subject, run_id: str, hits: list[Hit],
         audit_event_record(entry=entry, writes=writes, also=also)
     except TransactWriteError as exc:
         if cancellation_codes(exc)[:1] == ["ConditionalCheckFailed"]:
-            return {"replayed": True}  # another delivery of this request recorded the run first
+            # another delivery of this request recorded the run first
+            return _job_counted(item, {"replayed": True})
         raise
     outbox_send([risk])
-    if item.payload and item.payload.get("job_id"):
+    return _job_counted(item, result)
+
+
+def _job_of(item: OutboxItem) -> str | None:
+    job_id = (item.payload or {}).get("job_id")
+    return str(job_id) if job_id else None
+
+
+def _job_counted(item: OutboxItem, result: dict[str, Any]) -> dict[str, Any]:
+    """A request of a full re-screening is counted for its job, exactly once, as it is marked done."""
+    job_id = _job_of(item)
+    if job_id:
         from apps.screening.services.rescreen import rescreen_job_screened
 
-        rescreen_job_screened(job_id=str(item.payload["job_id"]))
+        rescreen_job_screened(job_id=job_id, item=item, result=result)
     return result
 
 

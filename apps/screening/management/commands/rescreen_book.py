@@ -12,6 +12,8 @@ from apps.audit.actors import Actor
 from apps.core.errors import DomainError
 from apps.screening.services.rescreen import RescreenProgress, book_rescreen_request, rescreen_job_get
 
+STALLED_SECONDS = 120
+
 
 class Command(BaseCommand):
     help = (
@@ -50,13 +52,23 @@ class Command(BaseCommand):
         import time
 
         screened = tqdm(desc="subjects screened", unit="subject", total=subjects, file=sys.stderr, disable=None)
+        moved_at, told = time.monotonic(), False
         try:
             while True:
                 job = rescreen_job_get(job_id=job_id)
-                screened.n = int(job.screened or 0)
+                count = int(job.screened or 0)
+                if count != screened.n:
+                    moved_at, told = time.monotonic(), False
+                screened.n = count
                 screened.refresh()
                 if screened.n >= subjects:
                     break
+                if not told and time.monotonic() - moved_at > STALLED_SECONDS:
+                    told = True
+                    screened.write(f"no subject of job {job_id} screened in the last {STALLED_SECONDS // 60} "
+                                   f"minutes ({count} of {subjects}): check that the workers and beat run (beat "
+                                   "sends unfinished requests again). Still watching; Ctrl-C stops watching, "
+                                   "not the job.", file=sys.stderr)
                 time.sleep(2)
         except KeyboardInterrupt:
             self.stdout.write(f"stopped watching; the workers go on. Watch again: rescreen_book --job {job_id} "
