@@ -67,7 +67,7 @@ from apps.customers.ownership import ALGORITHM_VERSION as OWNERSHIP_ALGORITHM
 from apps.customers.page_selectors import ownership_picture
 from apps.customers.services import customer_profile_view
 from apps.documents import storage
-from apps.documents.models import Document
+from apps.documents.models import DOCUMENT_TYPES, Document
 from apps.documents.selectors import (
     document_checklist,
     document_list,
@@ -76,10 +76,11 @@ from apps.documents.selectors import (
     document_waivers,
 )
 from apps.documents.services import DocumentQuarantined, document_quarantine_check
-from apps.reviews.models import Case
+from apps.reviews.models import KIND_LABELS, Case
 from apps.reviews.risk.selectors import risk_view
 from apps.reviews.risk.services import risk_assessments_of, risk_model_versions
 from apps.reviews.selectors import cases_for_customer
+from apps.screening.matching.links import LIST_LABELS
 from apps.screening.selectors.alerts import AlertView, alerts_of_customer, screening_runs_of_subject
 from apps.screening.selectors.lists import list_version_get
 
@@ -161,6 +162,7 @@ class _Bundle:
 
     files: dict[str, bytes] = field(default_factory=dict)
     chains: list[str] = field(default_factory=list)
+    labels: dict[str, str] = field(default_factory=dict)  # chain -> what a person calls its record
     list_versions: dict[str, set[str]] = field(default_factory=dict)
     algorithms: set[str] = field(default_factory=set)
     thresholds: set[float] = field(default_factory=set)
@@ -172,13 +174,18 @@ class _Bundle:
     def add(self, path: str, value: Any) -> None:
         self.files[path] = value if isinstance(value, bytes) else _json(value)
 
-    def chain(self, object_type: str, object_id: str) -> None:
+    def chain(self, object_type: str, object_id: str, label: str) -> None:
         key = chain_key(object_type, object_id)
         if key not in self.chains:
             self.chains.append(key)
+            self.labels[key] = label
 
     def list_version(self, list_key: str, version_id: str) -> None:
         self.list_versions.setdefault(list_key, set()).add(version_id)
+
+
+def _document_label(document_type: str) -> str:
+    return DOCUMENT_TYPES.get(document_type, document_type.replace("_", " "))
 
 
 def _profile(bundle: _Bundle, customer: Customer, parties: list[RelatedParty]) -> None:
@@ -189,7 +196,7 @@ def _profile(bundle: _Bundle, customer: Customer, parties: list[RelatedParty]) -
                              "version": p.version} for p in parties],
     })
     bundle.counts["related_parties"] = len(parties)
-    bundle.chain("customer", customer.customer_id)
+    bundle.chain("customer", customer.customer_id, f"Customer {customer.legal_name}")
 
 
 def _ownership(bundle: _Bundle, customer: Customer) -> None:
@@ -242,7 +249,8 @@ def _screening(bundle: _Bundle, customer_id: str, parties: list[RelatedParty], p
         bundle.list_version(view.alert.list_key, view.alert.list_version_id)
         bundle.algorithms.add(view.alert.algorithm)
         bundle.thresholds.add(float(view.alert.threshold))
-        bundle.chain("alert", view.alert_id)
+        bundle.chain("alert", view.alert_id, f"Screening alert: {view.alert.subject_name} against "
+                                              f"{view.alert.matched_name} ({LIST_LABELS.get(view.alert.list_key, view.alert.list_key)})")
     runs.sort(key=lambda r: (str(r.get("created_at")), str(r.get("run_id"))))
     bundle.add("screening/runs.json", runs)
     bundle.add("screening/alerts.json", [_alert_record(v) for v in alerts])
@@ -349,7 +357,7 @@ def _documents(bundle: _Bundle, customer_id: str, *, with_files: bool, progress:
         "checklist": checklist,
     })
     for document in documents:
-        bundle.chain("document", document.document_id)
+        bundle.chain("document", document.document_id, f"Document: {_document_label(document.document_type)}")
         if with_files:
             bundle.documents.append(_document_file(bundle, document))
         else:
@@ -359,9 +367,10 @@ def _documents(bundle: _Bundle, customer_id: str, *, with_files: bool, progress:
                                      if document.s3_key else f"no file: the document is "
                                      f"{document.status.replace('_', ' ')}"})
     for request in requests:
-        bundle.chain("document_request", request.request_id)
+        bundle.chain("document_request", request.request_id, "Document request: " + ", ".join(
+            _document_label(t) for t in request.document_types) + f" (due {request.due_date})")
     for waiver in waivers.values():
-        bundle.chain("document_waiver", f"{waiver.customer_id}.{waiver.code}")
+        bundle.chain("document_waiver", f"{waiver.customer_id}.{waiver.code}", f"Waiver: {waiver.label}")
     bundle.counts.update(documents=len(documents), document_requests=len(requests), document_waivers=len(waivers))
     included = sum(1 for d in bundle.documents if d["included"])
     progress(f"documents: {len(documents)} ({plural(included, 'file')} included), "
@@ -373,7 +382,7 @@ def _cases(bundle: _Bundle, customer_id: str, progress: Progress) -> list[Case]:
     bundle.add("cases/cases.json", [_record(c, leave_out=("status_key", "updated_key", "due_key", "created_key"))
                                     for c in reversed(cases)])
     for case in cases:
-        bundle.chain("case", case.case_id)
+        bundle.chain("case", case.case_id, f"Case: {KIND_LABELS.get(case.kind, case.kind)} ({case.status})")
     decided = [c for c in cases if c.decision in ("approved", "rejected")]
     bundle.counts.update(cases=len(cases), case_decisions=len(decided))
     progress(f"cases: {len(cases)} ({len(decided)} decided)")
@@ -413,7 +422,8 @@ def _audit(bundle: _Bundle, *, customer_id: str, export_id: str, actor: Actor, p
              + (f"NOT OK ({', '.join(broken)})" if broken else "all intact"))
     return {"chains": manifest["chains"], "anchors": len(manifest["anchors"]),
             "anchors_missing": manifest["anchors_missing"], "verified_at_export": not broken,
-            "not_verified": broken, "hash": manifest["hash"]}
+            "not_verified": broken, "hash": manifest["hash"],
+            "labels": {c["chain"]: bundle.labels[c["chain"]] for c in manifest["chains"] if c["chain"] in bundle.labels}}
 
 
 # --- the archive ----------------------------------------------------------------------------------------

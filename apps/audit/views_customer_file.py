@@ -31,6 +31,7 @@ WITH_FILES = {"true": True, "false": False}
 def _result(exported: CustomerFile) -> dict[str, Any]:
     """What the result page shows: the manifest's summary in words, both hashes, the link."""
     manifest = exported.manifest
+    labels = manifest["audit"].get("labels") or {}
     url, expires_at = exported.download_link()
     documents = [d | {"type": DOCUMENT_TYPES.get(d["document_type"], words(d["document_type"])),
                       "status_label": words(d["status"])} for d in manifest["documents"]]
@@ -38,7 +39,8 @@ def _result(exported: CustomerFile) -> dict[str, Any]:
         "exported": exported, "manifest": manifest, "created_at": datetime.fromisoformat(manifest["created_at"]), "contents": manifest["contents"],
         "file_count": len(manifest["files"]) + 2,  # + manifest.json and manifest.sha256
         "included": [d for d in documents if d["included"]], "withheld": [d for d in documents if not d["included"]],
-        "chains": manifest["audit"]["chains"], "not_verified": manifest["audit"]["not_verified"],
+        "chains": [c | {"label": labels.get(c["chain"], c["chain"])} for c in manifest["audit"]["chains"]],
+        "not_verified": [f"{labels.get(c, c)} ({c})" for c in manifest["audit"]["not_verified"]],
         "url": url, "expires_at": expires_at,
         "minutes": max(1, round(int(settings.CDD_AUDIT_EXPORT_URL_SECONDS) / 60)),
     }

@@ -148,8 +148,12 @@ def trigger_case_process(*, item: OutboxItem) -> dict[str, Any]:
     trigger = {"event": event, "reason": reason, "at": utcnow().isoformat(), "ref": item.outbox_id,
                **{k: str(v) for k, v in payload.items() if k not in ("customer_id", "event", "reason")}}
     actor = Actor.system("reviews.trigger")
-    for case in Case.by_customer.query(customer_id, scan_index_forward=False):
-        if case.kind == "trigger" and case.status in (OPEN, SUBMITTED):
+    cases = [c for c in Case.by_customer.query(customer_id, scan_index_forward=False) if c.kind == "trigger"]
+    for case in cases:  # a redelivery of an event already added to a case that has been decided since
+        if case.status not in (OPEN, SUBMITTED) and any(t.get("ref") == item.outbox_id for t in case.triggers or []):
+            return {"case_id": case.case_id, "joined": True, "replayed": True}
+    for case in cases:
+        if case.status in (OPEN, SUBMITTED):
             fresh = case_get(case_id=case.case_id)
             if any(t.get("ref") == item.outbox_id for t in fresh.triggers or []):
                 return {"case_id": fresh.case_id, "joined": True, "replayed": True}

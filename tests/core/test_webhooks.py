@@ -312,10 +312,12 @@ def test_disabling_the_endpoint_stops_a_pending_delivery_without_counting_an_att
 
     browser = Client()
     browser.force_login(platform_admin)
-    page = browser.get("/admin/domain/webhooks/dead/").content.decode()
+    page = browser.get("/admin/domain/webhook-dead-letter/").content.decode()
     assert "stopped: the endpoint was disabled" in page and "2 attempts" in page
     assert "enable it</a>, then replay" in page and ">Replay</button>" not in page  # no button that can only fail
     assert "Customers are shown by id: platform admins do not see customer data" in page
+    current = re.findall(r'class="[^"]*current-model[^"]*".*?<a href="([^"]+)"', page, re.S)
+    assert current == ["/admin/domain/webhook-dead-letter/"]  # the sidebar marks this page only, not the endpoints
 
     # Replaying while the endpoint is disabled says so once, in the API and in the admin.
     refused = portal.post(f"/api/v1/webhooks/deliveries/{dead.delivery_id}/replay")
@@ -590,15 +592,15 @@ def test_the_admin_shows_endpoints_and_the_dead_letter_and_replays(
     assert "Onboarding portal portal" in listing and "A customer was onboarded." in listing
     page = browser.get(f"/admin/domain/webhooks/endpoints/{created['id']}/").content.decode()
     assert "receiver says 500" in page and "Replay" in page
-    dead_page = browser.get("/admin/domain/webhooks/dead/")
+    dead_page = browser.get("/admin/domain/webhook-dead-letter/")
     assert dead_page.status_code == 200 and "HTTP 500" in dead_page.content.decode()
     token = dead_page.cookies["csrftoken"].value
     refused = browser.post(f"/admin/domain/webhooks/deliveries/{dead.delivery_id}/replay/")
     assert refused.status_code == 403  # no CSRF token
     receiver.default = 200
     replayed = browser.post(f"/admin/domain/webhooks/deliveries/{dead.delivery_id}/replay/",
-                            {"csrfmiddlewaretoken": token, "next": "/admin/domain/webhooks/dead/"})
-    assert replayed.status_code == 302 and replayed["Location"] == "/admin/domain/webhooks/dead/"
+                            {"csrfmiddlewaretoken": token, "next": "/admin/domain/webhook-dead-letter/"})
+    assert replayed.status_code == 302 and replayed["Location"] == "/admin/domain/webhook-dead-letter/"
     deliver()
     assert selectors.webhook_delivery_get(delivery_id=dead.delivery_id).status == "delivered"
     replay = next(e for e in AuditEvent.query(chain_key("webhook_delivery", dead.delivery_id))

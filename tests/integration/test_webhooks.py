@@ -135,7 +135,7 @@ def test_an_integration_hears_of_a_new_customer_through_signed_webhooks_retried_
     page.fill("#id_username", "admin")
     page.fill("#id_password", stack.passwords["admin"])
     page.click("input[type=submit]")
-    page.goto(f"{stack.urls['admin']}/admin/domain/webhooks/dead/")
+    page.goto(f"{stack.urls['admin']}/admin/domain/webhook-dead-letter/")
     row = page.locator("tbody tr", has_text=f"{base}/down")
     assert row.count() == 1
     assert "A customer was onboarded" in row.inner_text()  # the event by its description, not only its code

@@ -106,6 +106,28 @@ def test_an_expired_document_opens_a_trigger_review_and_a_second_event_joins_it(
     assert factor["value"] == {"expired": 2}
 
 
+def test_an_event_redelivered_after_its_trigger_review_was_decided_opens_no_second_review(
+        analyst: Any, reviewer: Any) -> None:
+    from apps.core.outbox import outbox_for_group
+
+    customer_id = active_customer(analyst, reviewer)
+    for status in ("dormant", "active", "dormant", "active"):  # two reactivations: the second joins the review
+        customer = customer_get(customer_id=customer_id)
+        customer_update(customer_id=customer_id, expected_version=customer.version, actor=Actor.from_user(analyst),
+                        changes={"status": status})
+        settle(customer_id)
+    [case] = cases_of(customer_id, "trigger")
+    joined = [i for i in outbox_for_group(group_key=customer_id, pending_only=False)
+              if i.topic == "reviews.trigger_case" and f"trigger-{i.outbox_id}" != case.case_id]
+    assert len(joined) == 1 and joined[0].outbox_id in [t["ref"] for t in case.triggers]
+    reviews.case_submit(case_id=case.case_id, analyst=Actor.from_user(analyst), summary="reactivations explained")
+    reviews.case_approve(case_id=case.case_id, reviewer=Actor.from_user(reviewer), rationale="fine")
+    # The worker that added the second event was killed before it marked its item done: it comes again.
+    outcome = pkyc.trigger_case_process(item=joined[0])
+    assert outcome.get("replayed") is True
+    assert [c.case_id for c in cases_of(customer_id, "trigger")] == [case.case_id]
+
+
 def test_a_reactivated_dormant_customer_gets_a_trigger_review(analyst: Any, reviewer: Any) -> None:
     customer_id = active_customer(analyst, reviewer)
     for status in ("dormant", "active"):

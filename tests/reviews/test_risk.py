@@ -126,6 +126,31 @@ def test_a_new_model_version_is_published_by_another_senior_after_a_what_if(
         risk.book_shard_of(online).split("#")[1])}})())["requested"] == 0
 
 
+def test_a_what_if_that_meets_a_busy_table_is_retried_not_dropped(
+        analyst: Any, senior_reviewer: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pynamodb.exceptions import CancellationReason, TransactWriteError
+
+    created(PLAIN)
+    draft = risk.risk_model_draft_create(actor=_actor(analyst), note="try")
+    version = int(draft.model_version)
+    record = risk.audit_event_record
+
+    class Busy(TransactWriteError):
+        cancellation_reasons = [CancellationReason("TransactionConflict")]  # type: ignore[assignment]
+
+    def busy(**kwargs: Any) -> Any:
+        if kwargs["entry"].action == "risk_model.whatif_computed":
+            raise Busy("busy")
+        return record(**kwargs)
+
+    monkeypatch.setattr(risk, "audit_event_record", busy)
+    with pytest.raises(TransactWriteError):  # the outbox item stays pending and is retried
+        risk.risk_model_whatif(actor=_actor(senior_reviewer), version=version)
+    monkeypatch.setattr(risk, "audit_event_record", record)
+    risk.risk_model_whatif(actor=_actor(senior_reviewer), version=version)
+    risk.risk_model_publish(actor=_actor(senior_reviewer), version=version, reason="judged on the what-if")
+
+
 def test_a_broken_definition_is_refused_naming_the_place(analyst: Any) -> None:
     draft = risk.risk_model_draft_create(actor=_actor(analyst), note="try")
     broken = {**draft.definition, "bands": [{"rating": "low", "below": 20}, {"rating": "medium", "below": 10},

@@ -225,6 +225,49 @@ def test_a_changed_threshold_starts_a_full_rescreen_once(book: Any, settings: An
     assert "threshold" in job.reason
 
 
+def test_a_configuration_change_is_not_recorded_without_the_job_that_screens_the_book_under_it(
+        book: Any, settings: Any, monkeypatch: Any) -> None:
+    from apps.screening.services import rescreen
+
+    customer("Harriet Quennell", "1990-05-06", "GB")
+    assert rescreen_config_check() is None
+    settings.CDD_SCREENING_THRESHOLD = 0.85
+    put = rescreen.outbox_put
+
+    def unavailable(item: Any) -> Any:  # the job's outbox item cannot be written (throttled, the beat stops)
+        if item.topic == "screening.rescreen_book":
+            raise RuntimeError("DynamoDB unavailable")
+        return put(item)
+
+    monkeypatch.setattr(rescreen, "outbox_put", unavailable)
+    with pytest.raises(RuntimeError):
+        rescreen_config_check()
+    monkeypatch.setattr(rescreen, "outbox_put", put)
+    job_id = rescreen_config_check()  # the next beat finds the change still unrecorded and starts the job
+    assert job_id is not None
+    outbox_drain()
+    assert [j.job_id for j in rescreen_jobs()] == [job_id]
+
+
+def test_a_subject_screened_while_the_job_walks_the_book_is_requested_and_counted_once(
+        book: Any, monkeypatch: Any) -> None:
+    from apps.core.outbox import outbox_process
+    from apps.screening.services import rescreen
+
+    ids = [customer(f"Harriet Quennell {n}", "1990-05-06", "GB") for n in range(3)]
+    # Busy workers: each request is screened as soon as it is sent, which moves its subject's place in the
+    # book (ordered by last screening) behind the walk's page, one subject per page and per chunk.
+    monkeypatch.setattr(rescreen, "BOOK_PAGE", 1)
+    monkeypatch.setattr(rescreen, "REQUESTS_PER_TRANSACTION", 1)
+    monkeypatch.setattr(rescreen, "outbox_send", lambda items: [outbox_process(outbox_id=i.outbox_id) for i in items])
+    state = rescreen.book_rescreen_request(actor=Actor.system("tests"), reason="threshold changed")
+    assert (state.subjects, state.requested, state.already) == (3, 3, 0)
+    for customer_id in ids:
+        outbox_drain(group_key=customer_id)
+    job = rescreen_job_get(job_id=state.job_id)
+    assert (job.subjects, job.requested, job.screened) == (3, 3, 3)
+
+
 def test_a_new_worker_starts_from_the_snapshot_and_reads_only_the_changes_since(book: Any) -> None:
     from io import StringIO
 

@@ -356,7 +356,7 @@ def replay_view(request: HttpRequest, delivery_id: str, *, site: Any) -> HttpRes
 
 ADMIN_PAGES = [
     AdminPage(route="webhooks/", view=endpoints_view, name="webhooks", title="Webhook endpoints", roles=ADMINS),
-    AdminPage(route="webhooks/dead/", view=dead_view, name="webhooks-dead", title="Webhook dead letter",
+    AdminPage(route="webhook-dead-letter/", view=dead_view, name="webhooks-dead", title="Webhook dead letter",
               roles=ADMINS),
     AdminPage(route="webhooks/add/", view=endpoint_add_view, name="webhook-add", title="Add webhook endpoint",
               roles=ADMINS, listed=False),

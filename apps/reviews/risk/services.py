@@ -279,7 +279,9 @@ def risk_model_whatif(*, actor: Actor, version: int) -> dict[str, Any]:
                                  data={"version": version, **{k: result[k] for k in ("total", "changed", "moves")}}),
                 writes=[save_write(draft)],  # the version attribute refuses it if the draft changed meanwhile
             )
-        except TransactWriteError:
+        except TransactWriteError as exc:
+            if "ConditionalCheckFailed" not in cancellation_codes(exc):
+                raise  # contention or throttling: the outbox retries the item, the report is not dropped
             logger.info("what-if of version %s not kept: the draft changed meanwhile", version)
     return result
 

@@ -44,19 +44,23 @@ JOB, CONFIG, CONFIG_ID = "job", "config", "_config"
 JOB_TOPIC = "screening.rescreen_book"
 
 REQUESTS_PER_TRANSACTION = 90
+BOOK_PAGE = 500  # subjects per Query page of the book
 
 
 @dataclass
 class RescreenProgress:
     job_id: str
-    subjects: int = 0
-    requested: int = 0
-    already: int = 0
-    chunks: int = 0
+    subjects: int = 0  # the job's subjects: distinct requests recorded by every run of it
+    found: int = 0  # subjects this run went through (the ones an earlier run requested included)
+    requested: int = 0  # requests this run recorded
+    already: int = 0  # subjects this run found requested by an earlier run
+    chunks: int = 0  # transactions this run committed
 
 
-def _book() -> Iterator[ScreeningSubject]:
-    for row in ScreeningSubject.by_update.query(BOOK):
+def _book(*, before: str | None) -> Iterator[ScreeningSubject]:
+    """The subjects of the book last screened before the job started (its own runs move them past it)."""
+    condition = ScreeningSubject.updated_key < before if before else None
+    for row in ScreeningSubject.by_update.query(BOOK, condition, page_size=BOOK_PAGE):
         if not row.removed:
             yield row
 
@@ -73,7 +77,14 @@ def _exists(items: list[OutboxItem]) -> set[str]:
 
 def book_rescreen_request(*, actor: Actor, reason: str, job_id: str | None = None, trigger: str = "manual",
                           progress: Callable[[RescreenProgress], Any] | None = None) -> RescreenProgress:
-    """Record a screening request for every subject of the book; resumable with the same ``job_id``."""
+    """Record a screening request for every subject of the book; resumable with the same ``job_id``.
+
+    The book is read in the order of its subjects' last screening, up to the job's start: a subject
+    screened after that (by this job, or because it changed) is not requested again — also not when
+    a worker screens it while this walk is still paging, which would otherwise find it a second time
+    at the end. The job's counts are added in each chunk's transaction, so a resumed run adds only
+    what it recorded itself.
+    """
     job = job_id or f"rs_{ULID()}"
     state = RescreenProgress(job_id=job)
     chunk: list[ScreeningSubject] = []
@@ -87,16 +98,15 @@ def book_rescreen_request(*, actor: Actor, reason: str, job_id: str | None = Non
         chunk.clear()
         if not new:
             return
-        # Only the recording's own counts: the workers add to ``screened`` meanwhile.
-        progress_actions: list[Action] = [RescreenJob.subjects.set(state.subjects),
-                            RescreenJob.requested.set(state.requested + len(new)),
-                            RescreenJob.chunks.set(state.chunks + 1), RescreenJob.updated_at.set(utcnow())]
+        # Only the recording's own counts: the workers count what they screen on the counter shards.
+        progress_actions: list[Action] = [RescreenJob.subjects.add(len(new)), RescreenJob.requested.add(len(new)),
+                                          RescreenJob.chunks.add(1), RescreenJob.updated_at.set(utcnow())]
         try:
             audit_event_record(
                 entry=AuditEntry(actor=actor, action="screening.rescreen_chunk", object_type="rescreen",
                                  object_id=job, reason=reason,
                                  data={"chunk": state.chunks + 1, "requests": [i.outbox_id for i in new],
-                                       "subjects_so_far": state.subjects}),
+                                       "subjects_so_far": state.found}),
                 writes=[*(outbox_put(i) for i in new),
                         lambda tx: tx.update(record, actions=progress_actions)],
             )
@@ -109,16 +119,17 @@ def book_rescreen_request(*, actor: Actor, reason: str, job_id: str | None = Non
         if progress is not None:
             progress(state)
 
-    for row in _book():
-        state.subjects += 1
+    for row in _book(before=record.created_at.isoformat() if record.created_at else None):
+        state.found += 1
         chunk.append(row)
         if len(chunk) >= REQUESTS_PER_TRANSACTION:
             flush()
     if chunk:
         flush()
     now = utcnow()
-    record.update(actions=[RescreenJob.subjects.set(state.subjects), RescreenJob.status.set("screening"),
-                           RescreenJob.recorded_at.set(now), RescreenJob.updated_at.set(now)])
+    record.update(actions=[RescreenJob.status.set("screening"), RescreenJob.recorded_at.set(now),
+                           RescreenJob.updated_at.set(now)])
+    state.subjects = int(rescreen_job_get(job_id=job).subjects or 0)
     return state
 
 
@@ -193,17 +204,20 @@ def rescreen_job_start(*, actor: Actor, reason: str, trigger: str = "manual") ->
         raise Forbidden("Only analysts and senior reviewers start a full re-screening.")
     if not reason.strip():
         raise ValidationFailed("Say why the book is screened again.", errors={"reason": ["required"]})
-    job_id = f"rs_{ULID()}"
-    item = outbox_item_new(topic=JOB_TOPIC, group_key=f"rescreen#{job_id}",
-                           payload={"job_id": job_id, "reason": reason.strip(), "trigger": trigger,
-                                    "actor": actor.name})
-    audit_event_record(
-        entry=AuditEntry(actor=actor, action="screening.rescreen_started", object_type="rescreen", object_id=job_id,
-                         reason=reason.strip(), data={"trigger": trigger, "config": screening_config()}),
-        writes=[outbox_put(item)],
-    )
+    item, entry = _job_started(actor=actor, reason=reason.strip(), trigger=trigger)
+    audit_event_record(entry=entry, writes=[outbox_put(item)])
     outbox_send([item])
     return item
+
+
+def _job_started(*, actor: Actor, reason: str, trigger: str) -> tuple[OutboxItem, AuditEntry]:
+    """A new job's outbox item (a worker records its requests) and the audit entry that starts it."""
+    job_id = f"rs_{ULID()}"
+    item = outbox_item_new(topic=JOB_TOPIC, group_key=f"rescreen#{job_id}",
+                           payload={"job_id": job_id, "reason": reason, "trigger": trigger, "actor": actor.name})
+    entry = AuditEntry(actor=actor, action="screening.rescreen_started", object_type="rescreen", object_id=job_id,
+                       reason=reason, data={"trigger": trigger, "config": screening_config()})
+    return item, entry
 
 
 def rescreen_job_process(*, item: OutboxItem) -> dict[str, Any]:
@@ -243,19 +257,26 @@ def rescreen_config_check() -> str | None:
     record = RescreenJob(CONFIG, CONFIG_ID, config=screening_config(), fingerprint=fingerprint, updated_at=now)
     condition = (RescreenJob.fingerprint == known.fingerprint) if known is not None \
         else RescreenJob.job_id.does_not_exist()
+    actor = Actor.system("screening.config_check")
+    entry = AuditEntry(actor=actor, action="screening.config_recorded", object_type="rescreen", object_id=CONFIG_ID,
+                       before=previous, after=dict(record.config or {}))
+    if previous is None:  # the first configuration: the book was screened under it as it was written
+        writes, started, item = [save_write(record, condition)], [], None
+    else:
+        # The job that screens the book under the new configuration commits with the record of it: a beat
+        # stopped in between must not leave the configuration recorded and the book never screened under it.
+        changed = sorted(k for k in record.config if record.config.get(k) != previous.get(k))
+        item, start = _job_started(actor=actor, trigger="configuration_changed",
+                                   reason=f"the screening configuration changed ({', '.join(changed)}): "
+                                          f"{previous} -> {record.config}")
+        writes, started = [save_write(record, condition), outbox_put(item)], [start]
     try:
-        audit_event_record(
-            entry=AuditEntry(actor=Actor.system("screening.config_check"), action="screening.config_recorded",
-                             object_type="rescreen", object_id=CONFIG_ID,
-                             before=previous, after=dict(record.config or {})),
-            writes=[save_write(record, condition)],
-        )
-    except TransactWriteError:
-        return None  # another beat (or a second run) recorded it first
-    if previous is None:
-        return None  # the first configuration: the book was screened under it as it was written
-    changed = sorted(k for k in record.config if record.config.get(k) != previous.get(k))
-    item = rescreen_job_start(actor=Actor.system("screening.config_check"), trigger="configuration_changed",
-                              reason=f"the screening configuration changed ({', '.join(changed)}): "
-                                     f"{previous} -> {record.config}")
+        audit_event_record(entry=entry, writes=writes, also=started)
+    except TransactWriteError as exc:
+        if "ConditionalCheckFailed" in cancellation_codes(exc):
+            return None  # another beat (or a second run) recorded it first
+        raise
+    if item is None:
+        return None
+    outbox_send([item])
     return str((item.payload or {})["job_id"])

@@ -33,7 +33,7 @@ class Command(BaseCommand):
         bar = tqdm(desc="subjects requested", unit="subject", file=sys.stderr, disable=None)
 
         def progress(state: RescreenProgress) -> None:
-            bar.n = state.subjects
+            bar.n = state.found
             bar.refresh()
 
         try:
