@@ -11,6 +11,8 @@ from __future__ import annotations
 import contextvars
 from typing import Any
 
+import axes.admin  # registers the attempts' admin first, so that it is replaced below
+from axes.models import AccessAttempt
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
@@ -35,6 +37,7 @@ from apps.core.services import (
     user_create,
     user_password_set,
 )
+from apps.core.signin import unlocking
 
 _ROLE_CHOICES = [(name, f"{name.replace('_', ' ')}: {text}") for name, text in ROLES.items()]
 # The admin user behind a password change (the form is built by Django's view, which passes no request).
@@ -118,6 +121,7 @@ class RoleFilter(admin.SimpleListFilter):
 
 
 admin.site.unregister(User)
+admin.site.unregister(AccessAttempt)
 admin.site.unregister(Group)
 
 
@@ -239,3 +243,16 @@ class ApiKeyAdmin(admin.ModelAdmin):
         for key in queryset:
             api_key_revoke(prefix=key.prefix, actor=Actor.from_user(request.user), reason="revoked in admin")
         messages.success(request, f"Revoked {queryset.count()} key(s).")
+
+
+@admin.register(AccessAttempt)
+class AccessAttemptAdmin(axes.admin.AccessAttemptAdmin):
+    """Axes's attempts, where deleting one lifts its lockout: recorded on the trail as the admin's doing."""
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        with unlocking(actor=Actor.from_user(request.user), reason="deleted in the admin (Access attempts)"):
+            super().delete_model(request, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        with unlocking(actor=Actor.from_user(request.user), reason="deleted in the admin (Access attempts)"):
+            super().delete_queryset(request, queryset)

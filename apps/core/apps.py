@@ -14,6 +14,12 @@ class CoreConfig(AppConfig):
         from apps.core import checks, openapi  # noqa: F401 - register the system checks and the API-key scheme
 
         post_migrate.connect(_roles_after_migrate, dispatch_uid="cdd-roles")  # after every app: permissions exist
+        from axes.models import AccessAttempt
+        from django.db.models.signals import post_delete
+
+        from apps.core.signin import attempt_deleted
+
+        post_delete.connect(attempt_deleted, sender=AccessAttempt, dispatch_uid="cdd-signin-unlocked")
 
 
 def _roles_after_migrate(**kwargs: object) -> None:

@@ -35,7 +35,9 @@ from apps.core.roles import (
 
 # What platform admins may do in the admin: manage accounts and API keys (through the audited pages above).
 PLATFORM_ADMIN_PERMISSIONS = (("auth", "view_user"), ("auth", "add_user"), ("auth", "change_user"),
-                              ("core", "view_apikey"), ("core", "add_apikey"))
+                              ("core", "view_apikey"), ("core", "add_apikey"),
+                              # sign-in lockouts: see them, and lift one by deleting its attempts (audited)
+                              ("axes", "view_accessattempt"), ("axes", "delete_accessattempt"))
 
 
 def roles_ensure() -> list[Group]:

@@ -14,8 +14,13 @@ lasts are logged, not audited: the trail holds at most the failures that led to 
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+import getpass
 import logging
-from dataclasses import dataclass
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -23,7 +28,8 @@ from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth import views as auth_views
-from django.db.models import Max, Q
+from django.db import transaction
+from django.db.models import Max, Q, Sum
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -127,9 +133,10 @@ def _claim(username: str) -> _Claim:
     return _Claim(username=username, user=user)
 
 
-def _record(*, actor: Actor, action: str, chain: tuple[str, str], data: dict[str, Any]) -> None:
+def _record(*, actor: Actor, action: str, chain: tuple[str, str], data: dict[str, Any],
+            reason: str | None = None) -> None:
     audit_event_record(entry=AuditEntry(actor=actor, action=action, object_type=chain[0], object_id=chain[1],
-                                        data=data))
+                                        data=data, reason=reason))
 
 
 def signin_success_record(*, request: HttpRequest, user: Any, surface: str) -> None:
@@ -181,6 +188,88 @@ def newly_locked_out(request: HttpRequest) -> bool:
 def refused_while_locked_out(request: HttpRequest) -> bool:
     return bool(getattr(request, "axes_locked_out", False)) and \
         getattr(request, "axes_failures_since_start", None) is None
+
+
+# --- lifting a lockout before it runs out -----------------------------------------------------
+
+
+@dataclass
+class _Unlocking:
+    actor: Actor
+    reason: str
+    deleted: list[AccessAttempt] = field(default_factory=list)
+
+
+_unlocking: contextvars.ContextVar[_Unlocking | None] = contextvars.ContextVar("unlocking", default=None)
+
+
+@contextlib.contextmanager
+def unlocking(*, actor: Actor, reason: str) -> Iterator[None]:
+    """Delete sign-in attempts inside this block: what that lifts is audited as ``actor``'s doing, with ``reason``.
+
+    The deletions and their events commit in one database transaction (an audit write that fails keeps
+    the lockout), one event per account and per locked-out address, not one per attempt row.
+    """
+    state = _Unlocking(actor=actor, reason=reason)
+    token = _unlocking.set(state)
+    try:
+        with transaction.atomic():
+            yield
+            _lifted_record(state)
+    finally:
+        _unlocking.reset(token)
+
+
+def _command_actor() -> Actor:
+    """Deleted outside ``unlocking`` (axes's own ``axes_reset*`` commands): the command and the OS user."""
+    if len(sys.argv) > 1 and sys.argv[0].endswith("manage.py"):
+        return Actor.system(f"manage.py {sys.argv[1]} ({getpass.getuser()})")
+    return Actor.system("axes")
+
+
+def attempt_deleted(*, sender: Any, instance: AccessAttempt, **kwargs: Any) -> None:
+    """``post_delete`` of an axes attempt (inside the deletion's transaction: Django's collector is atomic)."""
+    state = _unlocking.get()
+    if state is not None:
+        state.deleted.append(instance)
+    else:  # axes's own reset commands: recorded row by row
+        _lifted_record(_Unlocking(actor=_command_actor(), reason="", deleted=[instance]))
+
+
+def _live_failures(**match: Any) -> int:
+    since = timezone.now() - settings.AXES_COOLOFF_TIME
+    total = AccessAttempt.objects.filter(attempt_time__gt=since, **match).aggregate(n=Sum("failures_since_start"))
+    return int(total["n"] or 0)
+
+
+def _lifted_record(state: _Unlocking) -> None:
+    """Record what the deleted attempts lifted: per account, and per address that was locked out.
+
+    Failures that had run out are cleared by axes as time passes; nobody changed anything: not recorded.
+    """
+    now, limit = timezone.now(), int(settings.AXES_FAILURE_LIMIT)
+    live = [a for a in state.deleted if a.attempt_time + settings.AXES_COOLOFF_TIME > now]
+    groups: dict[tuple[str, str], list[AccessAttempt]] = {}
+    for attempt in live:
+        if attempt.username and not attempt.username.startswith(API_KEY_USERNAME):
+            groups.setdefault(("username", attempt.username), []).append(attempt)
+        if attempt.ip_address:
+            groups.setdefault(("ip_address", attempt.ip_address), []).append(attempt)
+    for (kind, value), attempts in sorted(groups.items()):
+        removed = sum(int(a.failures_since_start or 0) for a in attempts)
+        remaining = _live_failures(**{kind: value})
+        locked_before, locked_after = removed + remaining >= limit, remaining >= limit
+        if kind == "ip_address" and not locked_before:
+            continue  # the address was not locked out: the accounts' events say what was cleared
+        chain = _claim(value).chain if kind == "username" else ("signin", f"address:{value}")
+        _record(actor=state.actor, action="signin.unlocked" if locked_before and not locked_after
+                else "signin.failures_cleared", chain=chain, reason=state.reason or None,
+                data={"lockout_of": "account" if kind == "username" else "address", kind: value,
+                      "addresses" if kind == "username" else "usernames": sorted(
+                          {str(a.ip_address if kind == "username" else a.username) for a in attempts}),
+                      "failures_cleared": removed, "failures_left": remaining, "failure_limit": limit,
+                      "would_have_ended": (max(a.attempt_time for a in attempts)
+                                           + settings.AXES_COOLOFF_TIME).isoformat()})
 
 
 # --- the sign-in page of the web and admin services ------------------------------------------

@@ -153,7 +153,7 @@ SECURE_CSP = {
 # --- Sign-in protection (django-axes; apps/core/signin.py, docs/security.md) -------------------------------
 # After CDD_SIGNIN_FAILURE_LIMIT failed sign-ins for one account, or from one address (API keys: from one address),
 # sign-in is refused for CDD_SIGNIN_LOCKOUT_MINUTES after the last failure. Attempts during a lockout do not extend
-# it. A platform admin unlocks sooner: manage.py axes_reset_username <name> / axes_reset_ip <address>, or the admin.
+# it. A platform admin unlocks sooner (audited): manage.py signin_unlock --username/--address --reason, or the admin.
 CDD_SIGNIN_FAILURE_LIMIT = env("CDD_SIGNIN_FAILURE_LIMIT", 5, cast=int)
 CDD_SIGNIN_LOCKOUT_MINUTES = env("CDD_SIGNIN_LOCKOUT_MINUTES", 15, cast=int)
 AXES_FAILURE_LIMIT = CDD_SIGNIN_FAILURE_LIMIT

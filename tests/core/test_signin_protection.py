@@ -69,16 +69,69 @@ def test_the_admin_sign_in_locks_an_account_and_says_how_to_get_unlocked(aws: No
     assert response.status_code == 429
     page = response.content.decode()
     assert "Try again in 15 minutes" in page
-    assert "axes_reset_username" in page
+    assert "signin_unlock --username" in page
     assert client.get("/admin/").status_code == 302
 
 
-def test_a_platform_admin_lifts_a_lockout_with_axes_reset_username(aws: None, web: Any, analyst: Any) -> None:
+def test_a_platform_admin_lifts_a_lockout_with_signin_unlock_and_the_trail_says_who_and_why(
+        aws: None, web: Any, analyst: Any) -> None:
+    from io import StringIO
+
     for i in range(LIMIT):
         _web_sign_in(web(f"198.51.100.{i}"), analyst.username, "wrong-guess")
     assert _web_sign_in(web("203.0.113.50"), analyst.username, PASSWORD).status_code == 429
+    out = StringIO()
+    call_command("signin_unlock", "--username", analyst.username, "--reason", "called the helpdesk; identity checked",
+                 "--actor", "pat.admin", stdout=out)
+    assert "Lifted" in out.getvalue()
+    assert _web_sign_in(web("203.0.113.50"), analyst.username, PASSWORD).status_code == 302
+    [lifted] = [e for e in _events(f"user#{analyst.pk}")  # one event for the account, not one per attempt row
+                if e.action in ("signin.unlocked", "signin.failures_cleared")]
+    assert lifted.action == "signin.unlocked"
+    assert lifted.actor["name"] == "manage.py signin_unlock (pat.admin)"
+    assert lifted.reason == "called the helpdesk; identity checked"
+    assert (lifted.data["username"], lifted.data["failures_cleared"], lifted.data["failures_left"]) == (
+        analyst.username, LIMIT, 0)
+    assert len(lifted.data["addresses"]) == LIMIT
+
+
+def test_axes_own_reset_command_is_recorded_too(aws: None, web: Any, analyst: Any) -> None:
+    for _i in range(LIMIT):
+        _web_sign_in(web("198.51.100.3"), analyst.username, "wrong-guess")
     call_command("axes_reset_username", analyst.username)
     assert _web_sign_in(web("203.0.113.50"), analyst.username, PASSWORD).status_code == 302
+    assert "signin.unlocked" in [e.action for e in _events(f"user#{analyst.pk}")]
+
+
+def test_deleting_an_attempt_in_the_admin_lifts_the_lockout_on_the_trail(
+        aws: None, web: Any, analyst: Any, platform_admin: Any, settings: Any) -> None:
+    from axes.models import AccessAttempt
+
+    for _ in range(LIMIT):
+        _web_sign_in(web("198.51.100.4"), analyst.username, "wrong-guess")
+    [attempt] = AccessAttempt.objects.filter(username=analyst.username)
+    settings.ROOT_URLCONF = "cdd.urls.admin"
+    admin = Client()
+    admin.force_login(platform_admin)
+    page = admin.get(f"/admin/axes/accessattempt/{attempt.pk}/delete/")
+    assert page.status_code == 200
+    deleted = admin.post(f"/admin/axes/accessattempt/{attempt.pk}/delete/", {"post": "yes"})
+    assert deleted.status_code == 302 and not AccessAttempt.objects.filter(pk=attempt.pk).exists()
+    [lifted] = [e for e in _events(f"user#{analyst.pk}") if e.action == "signin.unlocked"]
+    assert lifted.actor["name"] == platform_admin.username
+    assert lifted.reason == "deleted in the admin (Access attempts)" and lifted.data["addresses"] == ["198.51.100.4"]
+    # the address had reached the limit too: its lockout is lifted on its own chain
+    [address] = [e for e in _events("signin#address:198.51.100.4") if e.action == "signin.unlocked"]
+    assert address.data["usernames"] == [analyst.username]
+
+
+def test_signin_unlock_says_what_it_needs(aws: None) -> None:
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="--username NAME or --address IP"):
+        call_command("signin_unlock", "--reason", "asked")
+    with pytest.raises(CommandError, match="--reason"):
+        call_command("signin_unlock", "--username", "nobody", "--reason", "  ")
 
 
 # --- by address, and the address is the trusted one ---------------------------------------------
