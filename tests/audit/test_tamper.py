@@ -243,6 +243,48 @@ def test_audit_verify_exits_non_zero_naming_the_break(chains: dict[str, list[Aud
     assert f"REMOVED: chain {CHAIN} seq 3 event {chains[CHAIN][2].event_id}" in capsys.readouterr().out
 
 
+def _cloudwatch_json_match(pattern: str, line: str) -> bool:
+    """CloudWatch Logs' JSON filter ``{ $.field = "value*" }`` (the one form the deployment uses) on one line."""
+    import json
+    import re
+
+    found = re.fullmatch(r'\{ \$\.(\w+) = "([^"]*)" \}', pattern)
+    assert found, f"not a JSON equality filter: {pattern}"
+    field, value = found.groups()
+    actual = str(json.loads(line).get(field, ""))
+    return actual.startswith(value[:-1]) if value.endswith("*") else actual == value
+
+
+def test_a_break_found_by_beat_raises_the_deployments_alarm(chains: dict[str, list[AuditEvent]], raw: RawTable,
+                                                             caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    from apps.core.logging import JsonFormatter
+    from tests.deploy.terraform_model import module
+
+    ecs = module("ecs")
+    [filter_] = ecs.all_of("aws_cloudwatch_log_metric_filter").values()
+    alarm = ecs.resource("aws_cloudwatch_metric_alarm", "audit_trail_broken")
+    transform = filter_["metric_transformation"][0] if isinstance(filter_["metric_transformation"], list) \
+        else filter_["metric_transformation"]
+    assert (alarm["metric_name"], alarm["namespace"]) == (transform["name"], transform["namespace"])
+    assert alarm["comparison_operator"] == "GreaterThanThreshold" and alarm["threshold"] == 0
+    assert alarm["alarm_actions"] == "${var.alarm_topic_arns}"
+
+    def lines() -> list[str]:
+        return [JsonFormatter().format(r) for r in caplog.records if r.name == "apps.audit.tasks"]
+
+    with caplog.at_level(logging.INFO, logger="apps.audit.tasks"):
+        app.tasks["audit.verify_recent"].apply(throw=True)
+    assert not [line for line in lines() if _cloudwatch_json_match(filter_["pattern"], line)]  # intact: quiet
+    caplog.clear()
+    raw.delete(CHAIN, 2)
+    with caplog.at_level(logging.INFO, logger="apps.audit.tasks"):
+        app.tasks["audit.verify_recent"].apply(throw=True)
+    matched = [line for line in lines() if _cloudwatch_json_match(filter_["pattern"], line)]
+    assert len(matched) == 1 and "REMOVED: chain customer#C1 seq 3" in matched[0]
+
+
 def test_audit_verify_refuses_a_bad_date_with_what_to_type(aws: None) -> None:
     with pytest.raises(CommandError, match="YYYY-MM-DD"):
         call_command("audit_verify", "--since", "yesterday")

@@ -116,6 +116,44 @@ resource "aws_cloudwatch_log_group" "service" {
   tags              = merge(var.tags, { Service = each.key })
 }
 
+# --- alarms on what the services log ---------------------------------------------------
+
+# The worker's periodic audit verification (beat: audit.verify_recent) logs "AUDIT TRAIL BROKEN: ..."
+# when a chain, an anchor or a checkpoint does not verify (apps/audit/tasks.py). Counted in every
+# service's log group, so a one-off `manage.py audit_verify` task that finds a break alarms too.
+resource "aws_cloudwatch_log_metric_filter" "audit_trail_broken" {
+  for_each       = var.services
+  name           = "${var.name}-${each.key}-audit-trail-broken"
+  log_group_name = aws_cloudwatch_log_group.service[each.key].name
+  pattern        = "{ $.message = \"AUDIT TRAIL BROKEN*\" }"
+
+  metric_transformation {
+    name          = "AuditTrailBroken"
+    namespace     = "CDD/${var.name}"
+    value         = "1"
+    default_value = "0"
+    unit          = "Count"
+  }
+}
+
+resource "aws_cloudwatch_metric_alarm" "audit_trail_broken" {
+  alarm_name          = "${var.name}-audit-trail-broken"
+  alarm_description   = "The audit trail did not verify: an event, a chain or an anchor was changed or is missing. Run manage.py audit_verify --since <date> in an admin task and follow docs/audit.md (Verifying)."
+  namespace           = "CDD/${var.name}"
+  metric_name         = "AuditTrailBroken"
+  statistic           = "Sum"
+  period              = 300
+  evaluation_periods  = 1
+  threshold           = 0
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = var.alarm_topic_arns
+  ok_actions          = var.alarm_topic_arns
+  tags                = var.tags
+
+  depends_on = [aws_cloudwatch_log_metric_filter.audit_trail_broken]
+}
+
 # --- security groups -----------------------------------------------------------------
 
 resource "aws_security_group" "service" {

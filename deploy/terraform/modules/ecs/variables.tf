@@ -142,6 +142,12 @@ variable "log_retention_days" {
   default     = 365
 }
 
+variable "alarm_topic_arns" {
+  description = "SNS topics notified when an alarm goes off (the audit trail's alarm; optional)."
+  type        = list(string)
+  default     = []
+}
+
 variable "tags" {
   description = "Tags applied to every resource."
   type        = map(string)

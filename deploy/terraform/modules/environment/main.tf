@@ -177,6 +177,7 @@ module "ecs" {
   queue_names                = module.data.queue_names
   kms_key_arn                = module.kms.key_arn
   log_retention_days         = var.log_retention_days
+  alarm_topic_arns           = var.alarm_topic_arns
   tags                       = local.tags
 }
 
