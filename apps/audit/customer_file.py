@@ -79,7 +79,7 @@ from apps.documents.services import DocumentQuarantined, document_quarantine_che
 from apps.reviews.models import KIND_LABELS, Case
 from apps.reviews.risk.selectors import risk_view
 from apps.reviews.risk.services import risk_assessments_of, risk_model_versions
-from apps.reviews.selectors import cases_for_customer
+from apps.reviews.selectors import case_notes_of, cases_for_customer
 from apps.screening.matching.links import LIST_LABELS
 from apps.screening.selectors.alerts import AlertView, alerts_of_customer, screening_runs_of_subject
 from apps.screening.selectors.lists import list_version_get
@@ -380,7 +380,7 @@ def _documents(bundle: _Bundle, customer_id: str, *, with_files: bool, progress:
 def _cases(bundle: _Bundle, customer_id: str, progress: Progress) -> list[Case]:
     cases = cases_for_customer(customer_id=customer_id)
     bundle.add("cases/cases.json", [_record(c, leave_out=("status_key", "updated_key", "due_key", "created_key"))
-                                    for c in reversed(cases)])
+                                    | {"notes": case_notes_of(case=c)} for c in reversed(cases)])
     for case in cases:
         bundle.chain("case", case.case_id, f"Case: {KIND_LABELS.get(case.kind, case.kind)} ({case.status})")
     decided = [c for c in cases if c.decision in ("approved", "rejected")]

@@ -14,8 +14,13 @@ Table ``cases``. Access patterns (no scans):
 kind and its customer's rating, ``CDD_CASE_SLA_DAYS``; a periodic review is due on its review date).
 Cases opened before due dates existed get theirs on their next change, or from ``manage.py
 cases_due_backfill`` (an offline Scan). ``assignee`` is set while someone works the case and removed
-when it is unassigned, submitted or decided, so the assignee index holds only live work. ``notes``
-are appended, never edited: each is also an audit event on the case's chain.
+when it is unassigned, submitted or decided, so the assignee index holds only live work.
+
+Notes live in their own table, ``case_notes`` (``CaseNote``: Query ``case_id``, oldest first), so that
+however many a long review collects, the case's item (and its four index copies) stays far below
+DynamoDB's 400 KB per item; they are appended, never edited, each also an audit event on the case's
+chain. Cases from before the table keep their first notes in the case's ``notes`` attribute, read
+together with the table's (``case_notes_of``).
 
 The onboarding case of a customer has the id ``onboarding-<customer_id>``, so opening it twice
 (a retried create, a re-run seam) is a conditional put that finds it already there. A periodic
@@ -112,7 +117,7 @@ class Case(CddModel):
     assignee = UnicodeAttribute(null=True)  # actor key of who works it now (sparse assignee index)
     assignee_name = UnicodeAttribute(null=True)
     assigned_at = UTCDateTimeAttribute(null=True)
-    notes = JSONAttribute(default=list)  # [{note_id, by, name, at, text}], appended only
+    notes = JSONAttribute(default=list)  # legacy: notes written before ``case_notes`` ([{note_id, by, name, at, text}])
     reminders_sent = ListAttribute(of=UnicodeAttribute, default=list)  # "14d", "3d": reminders already given
     escalated_at = UTCDateTimeAttribute(null=True)  # overdue: escalated to the senior reviewers
     triggers = JSONAttribute(default=list)  # trigger cases: [{event, reason, at, ref}] that opened or joined it
@@ -137,3 +142,21 @@ class Case(CddModel):
             "decision": self.decision, "rationale": self.rationale, "due_date": self.due_date,
             "escalated": self.escalated_at is not None, "assignee": self.assignee_name, "triggers": [t.get("event") for t in self.triggers or []],
         }
+
+
+class CaseNote(CddModel):
+    """A note on a case: appended, never edited (table ``case_notes``; Query ``case_id``, oldest first)."""
+
+    class Meta(TableMeta):
+        name = "case_notes"
+
+    case_id = UnicodeAttribute(hash_key=True)
+    note_id = UnicodeAttribute(range_key=True)  # "note_<ulid>": sorts by time
+    customer_id = UnicodeAttribute()
+    by = UnicodeAttribute()  # actor key
+    name = UnicodeAttribute()  # the author's name then
+    at = UnicodeAttribute()  # ISO time
+    text = UnicodeAttribute()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"note_id": self.note_id, "by": self.by, "name": self.name, "at": self.at, "text": self.text}

@@ -10,7 +10,7 @@ from itertools import islice
 from apps.customers.access import customer_ids_of_integration
 from apps.customers.models import Customer
 from apps.customers.selectors import customers_get
-from apps.reviews.models import APPROVED, OPEN, REJECTED, SUBMITTED, Case
+from apps.reviews.models import APPROVED, OPEN, REJECTED, SUBMITTED, Case, CaseNote
 from apps.reviews.sla import UNRATED
 from apps.screening.selectors.alerts import alert_states_open_count
 
@@ -28,6 +28,14 @@ def case_queue(*, status: str, limit: int = 50, integration: str | None = None) 
 
 def cases_for_customer(*, customer_id: str) -> list[Case]:
     return list(Case.by_customer.query(customer_id, scan_index_forward=False))
+
+
+def case_notes_of(*, case: Case) -> list[dict[str, str]]:
+    """A case's notes, oldest first: those kept on the case item (before ``case_notes``) and the table's."""
+    stored = [note.as_dict() for note in CaseNote.query(case.case_id, consistent_read=True)]
+    seen = {note["note_id"] for note in stored}
+    legacy = [dict(note) for note in case.notes or [] if note.get("note_id") not in seen]
+    return sorted([*legacy, *stored], key=lambda note: (str(note.get("at")), str(note.get("note_id"))))
 
 
 @dataclass(frozen=True)

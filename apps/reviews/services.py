@@ -59,7 +59,7 @@ from apps.customers.services import (
     decided_again_when_customer_moved,
 )
 from apps.documents.selectors import document_list, document_waivers, evidence_complete_check
-from apps.reviews.models import APPROVED, KIND_LABELS, KINDS, OPEN, REJECTED, SUBMITTED, Case
+from apps.reviews.models import APPROVED, KIND_LABELS, KINDS, OPEN, REJECTED, SUBMITTED, Case, CaseNote
 from apps.reviews.risk.services import risk_model_active
 from apps.reviews.sla import sla_due_date
 from apps.screening.selectors.alerts import alerts_of_customer, screening_blockers
@@ -488,19 +488,20 @@ def case_note_add(*, case_id: str, author: Actor, text: str) -> Case:
         raise ValidationFailed("A note needs some text.", errors={"note": ["write the note"]})
     if len(text) > NOTE_MAX:
         raise ValidationFailed("The note is too long.", errors={"note": [f"at most {NOTE_MAX} characters"]})
-    note = {"note_id": f"note_{ULID()}", "by": author.key, "name": author.name, "at": _now().isoformat(),
-            "text": text}
+    note_id, at = f"note_{ULID()}", _now().isoformat()
     for _attempt in range(3):  # a note never fails because someone else changed the case meanwhile
         case = case_get(case_id=case_id)
-        case.notes = [*(case.notes or []), note]
+        note = CaseNote(case_id, note_id, customer_id=case.customer_id, by=author.key, name=author.name, at=at,
+                        text=text)
         case.updated_at = _now()
         case.updated_key = case.updated_at.isoformat()
         _due_fill(case)
         try:
             audit_event_record(
                 entry=AuditEntry(actor=author, action="case.note_added", object_type="case", object_id=case_id,
-                                 reason=text, data={"customer_id": case.customer_id, "note_id": note["note_id"]}),
-                writes=[save_write(case)],
+                                 reason=text, data={"customer_id": case.customer_id, "note_id": note_id}),
+                # the note in its own table: the case's item does not grow with every note
+                writes=[save_write(note, CaseNote.note_id.does_not_exist()), save_write(case)],
             )
         except TransactWriteError as exc:
             if "ConditionalCheckFailed" in cancellation_codes(exc):

@@ -29,7 +29,7 @@ from apps.reviews import services
 from apps.reviews.models import KIND_LABELS, KINDS, STATUSES
 from apps.reviews.risk.scoring import RATINGS
 from apps.reviews.risk.selectors import risk_view
-from apps.reviews.selectors import QueueFilters, QueueRow, case_work_queue, cases_assigned_to
+from apps.reviews.selectors import QueueFilters, QueueRow, case_notes_of, case_work_queue, cases_assigned_to
 from apps.reviews.sla import UNRATED
 from apps.screening.selectors.alerts import (
     alerts_of_customer,
@@ -164,7 +164,7 @@ def case_detail_view(request: HttpRequest, case_id: str) -> HttpResponse:
         "risk": risk, "senior_reason": senior_reason, "needs_senior": senior_reason is not None,
         "case": case, "customer": customer, "heading": services.case_heading(case=case, customer=customer_record),
         "kind_label": KIND_LABELS.get(case.kind, case.kind), "due": _due(case),
-        "notes": list(reversed(case.notes or [])), "can_note": working, "assigned_to_me": mine,
+        "notes": list(reversed(case_notes_of(case=case))), "can_note": working, "assigned_to_me": mine,
         "can_claim": working and live and not case.assignee
                      and services.case_work_refusal(case=case, person=me) is None,
         "can_unassign": may_reassign,

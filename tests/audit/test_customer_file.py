@@ -89,6 +89,7 @@ def customer(analyst: User, analyst2: User, reviewer: User, senior_reviewer: Use
     documents.document_verify(customer_id=cid, document_id=clean.document_id, actor=Actor.from_user(reviewer))
     waiting = _upload(cid, analyst, files.pdf(pages=2), kind="register_of_shareholders", filename="register.pdf")
     case_id = f"onboarding-{cid}"
+    reviews.case_note_add(case_id=case_id, author=Actor.from_user(analyst2), text="Register of shareholders asked for.")
     reviews.case_submit(case_id=case_id, analyst=Actor.from_user(analyst2), summary="alert cleared, documents in")
     reviews.case_approve(case_id=case_id, reviewer=Actor.from_user(senior_reviewer), rationale=RATIONALE)
     return {"customer_id": cid, "party_id": party.party_id, "alert_ids": [v.alert_id for v in alerts],
@@ -124,6 +125,7 @@ def test_the_file_holds_what_a_regulator_checks_and_verifies_offline(
     case = next(c for c in json.loads(bundle["cases/cases.json"]) if c["case_id"] == customer["case_id"])
     assert (case["decision"], case["rationale"], case["decided_by_name"]) == ("approved", RATIONALE, "sam.senior")
     assert case["submitted_by_name"] == "andy.analyst"
+    assert [(n["name"], n["text"]) for n in case["notes"]] == [("andy.analyst", "Register of shareholders asked for.")]
     # The alert: the list version and algorithm that produced it, and its disposition.
     alerts = json.loads(bundle["screening/alerts.json"])
     alert = next(a for a in alerts if a["alert"]["alert_id"] == customer["alert_ids"][0])

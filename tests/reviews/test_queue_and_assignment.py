@@ -18,6 +18,7 @@ from apps.core.errors import Conflict, Forbidden, FourEyesViolation, Preconditio
 from apps.customers.services import customer_risk_set
 from apps.reviews import services
 from apps.reviews.models import Case
+from apps.reviews.selectors import case_notes_of
 from tests.reviews.support import PLAIN, created, today
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("aws")]
@@ -291,7 +292,33 @@ def test_a_note_is_not_lost_when_the_case_changed_meanwhile(analyst: Any, analys
     services.case_note_add(case_id=case.case_id, author=Actor.from_user(analyst), text="one")
     with pytest.raises(ValidationFailed):
         services.case_note_add(case_id=case.case_id, author=Actor.from_user(analyst), text="x" * 4001)
-    assert [n["text"] for n in services.case_get(case_id=case.case_id).notes] == ["one"]
+    assert [n["text"] for n in case_notes_of(case=services.case_get(case_id=case.case_id))] == ["one"]
+
+
+def test_a_long_review_takes_any_number_of_notes_and_still_decides(analyst: Any, reviewer: Any) -> None:
+    """A case's item holds at most 400 KB: notes kept on it made a long review impossible to decide."""
+    case = _case("Harriet Quennell-Abernathy")
+    text = "Spoke to the customer about the source of funds; documents to follow. " * 55  # ~3,900 characters
+    for n in range(120):  # ~470 KB of notes
+        services.case_note_add(case_id=case.case_id, author=Actor.from_user(analyst), text=f"{n}: {text}"[:4000])
+    services.case_submit(case_id=case.case_id, analyst=Actor.from_user(analyst), summary="reviewed")
+    services.case_approve(case_id=case.case_id, reviewer=Actor.from_user(reviewer), rationale="fine")
+    decided = services.case_get(case_id=case.case_id)
+    assert decided.status == "approved"
+    notes = case_notes_of(case=decided)
+    assert len(notes) == 120 and notes[0]["text"].startswith("0: ") and notes[-1]["text"].startswith("119: ")
+
+
+def test_notes_kept_on_a_case_before_the_notes_table_are_still_shown(analyst: Any) -> None:
+    case = _case("Harriet Quennell-Abernathy")
+    stored = services.case_get(case_id=case.case_id)
+    stored.notes = [{"note_id": "note_01AAAAAAAAAAAAAAAAAAAAAAAA", "by": "user:1", "name": "old.analyst",
+                     "at": "2026-01-01T09:00:00+00:00", "text": "written in the case item"}]
+    stored.save()
+    services.case_note_add(case_id=case.case_id, author=Actor.from_user(analyst), text="written in the table")
+    texts = [n["text"] for n in case_notes_of(case=services.case_get(case_id=case.case_id))]
+    assert texts == ["written in the case item", "written in the table"]
+    assert "written in the case item" in _page(analyst, f"/cases/{case.case_id}/")
 
 
 # --- the senior flag and the refusal agree ----------------------------------------------------------------------
