@@ -196,7 +196,7 @@ def _profile(bundle: _Bundle, customer: Customer, parties: list[RelatedParty]) -
                              "version": p.version} for p in parties],
     })
     bundle.counts["related_parties"] = len(parties)
-    bundle.chain("customer", customer.customer_id, f"Customer {customer.legal_name}")
+    bundle.chain("customer", customer.customer_id, f"Customer: {customer.legal_name}")
 
 
 def _ownership(bundle: _Bundle, customer: Customer) -> None:
@@ -250,7 +250,8 @@ def _screening(bundle: _Bundle, customer_id: str, parties: list[RelatedParty], p
         bundle.algorithms.add(view.alert.algorithm)
         bundle.thresholds.add(float(view.alert.threshold))
         bundle.chain("alert", view.alert_id, f"Screening alert: {view.alert.subject_name} against "
-                                              f"{view.alert.matched_name} ({LIST_LABELS.get(view.alert.list_key, view.alert.list_key)})")
+                                              f"{view.alert.matched_name} ({LIST_LABELS.get(view.alert.list_key, view.alert.list_key)}), "
+                                              f"{view.status.replace('_', ' ')}")
     runs.sort(key=lambda r: (str(r.get("created_at")), str(r.get("run_id"))))
     bundle.add("screening/runs.json", runs)
     bundle.add("screening/alerts.json", [_alert_record(v) for v in alerts])
@@ -363,7 +364,8 @@ def _documents(bundle: _Bundle, customer_id: str, *, with_files: bool, progress:
         else:
             bundle.documents.append({"document_id": document.document_id, "document_type": document.document_type,
                                      "status": document.status, "path": None, "included": False,
-                                     "reason": "files were not asked for (export with --with-files / with_files)"
+                                     "reason": "files were not asked for (tick “with document files” on the customer page; "
+                                               "--with-files on the command line; with_files in the API)"
                                      if document.s3_key else f"no file: the document is "
                                      f"{document.status.replace('_', ' ')}"})
     for request in requests:

@@ -39,7 +39,9 @@ def _result(exported: CustomerFile) -> dict[str, Any]:
         "exported": exported, "manifest": manifest, "created_at": datetime.fromisoformat(manifest["created_at"]), "contents": manifest["contents"],
         "file_count": len(manifest["files"]) + 2,  # + manifest.json and manifest.sha256
         "included": [d for d in documents if d["included"]], "withheld": [d for d in documents if not d["included"]],
-        "chains": [c | {"label": labels.get(c["chain"], c["chain"])} for c in manifest["audit"]["chains"]],
+        # the customer's own record first, then the others by what they are
+        "chains": sorted([c | {"label": labels.get(c["chain"], c["chain"])} for c in manifest["audit"]["chains"]],
+                         key=lambda c: (not str(c["chain"]).startswith("customer#"), str(c["label"]))),
         "not_verified": [f"{labels.get(c, c)} ({c})" for c in manifest["audit"]["not_verified"]],
         "url": url, "expires_at": expires_at,
         "minutes": max(1, round(int(settings.CDD_AUDIT_EXPORT_URL_SECONDS) / 60)),

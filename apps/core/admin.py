@@ -37,7 +37,7 @@ from apps.core.services import (
     user_create,
     user_password_set,
 )
-from apps.core.signin import unlocking
+from apps.core.signin import signin_lockout_label, unlocking
 
 _ROLE_CHOICES = [(name, f"{name.replace('_', ' ')}: {text}") for name, text in ROLES.items()]
 # The admin user behind a password change (the form is built by Django's view, which passes no request).
@@ -247,7 +247,22 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
 @admin.register(AccessAttempt)
 class AccessAttemptAdmin(axes.admin.AccessAttemptAdmin):
-    """Axes's attempts, where deleting one lifts its lockout: recorded on the trail as the admin's doing."""
+    """Axes's attempts, where deleting one lifts its lockout: recorded on the trail as the admin's doing.
+
+    The list says per row whether its account or its address is locked out now (axes counts the failures
+    of all the rows of an account, or of an address, together), and leaves out the user agent and path
+    that pushed those columns out of sight. The form data of an attempt is not shown.
+    """
+
+    list_display = ["username", "ip_address", "failures_since_start", "attempt_time", "lockout"]
+    list_filter = ["attempt_time"]
+    fieldsets = ((None, {"fields": ("username", "ip_address", "failures_since_start", "attempt_time",
+                                    "expiration")}),
+                 ("Browser", {"fields": ("user_agent", "path_info")}))
+
+    @admin.display(description="Lockout now")
+    def lockout(self, obj: AccessAttempt) -> str:
+        return signin_lockout_label(username=obj.username, ip_address=obj.ip_address)
 
     def delete_model(self, request: HttpRequest, obj: Any) -> None:
         with unlocking(actor=Actor.from_user(request.user), reason="deleted in the admin (Access attempts)"):

@@ -242,6 +242,21 @@ def _live_failures(**match: Any) -> int:
     return int(total["n"] or 0)
 
 
+def signin_lockout_label(*, username: str | None, ip_address: str | None) -> str:
+    """Whether an account or an address is locked out now, and until when (the admin's attempts list)."""
+    limit, parts = int(settings.AXES_FAILURE_LIMIT), []
+    for what, match in (("account", {"username": username}), ("address", {"ip_address": ip_address})):
+        if not next(iter(match.values())):
+            continue
+        failures = _live_failures(**match)
+        if failures >= limit:
+            latest = AccessAttempt.objects.filter(**match).aggregate(last=Max("attempt_time"))["last"]
+            parts.append(f"{what} locked out until {(latest + settings.AXES_COOLOFF_TIME):%H:%M} UTC")
+        elif failures:
+            parts.append(f"{what}: {failures} of {limit} failures counted")
+    return "; ".join(parts) or "expired"
+
+
 def _lifted_record(state: _Unlocking) -> None:
     """Record what the deleted attempts lifted: per account, and per address that was locked out.
 

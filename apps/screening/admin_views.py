@@ -19,6 +19,7 @@ from apps.core.admin_site import AdminPage
 from apps.core.errors import DomainError, PayloadTooLarge, ValidationFailed
 from apps.core.roles import ANALYST, AUDITOR, REVIEWER, SENIOR_REVIEWER, user_roles
 from apps.screening.dynamo_models import ALERT_STATUSES, OPEN
+from apps.screening.matching.links import LIST_LABELS
 from apps.screening.models import (
     AWAITING,
     STATUS_ACTIVE,
@@ -357,15 +358,14 @@ def rescreen_view(request: HttpRequest, *, site: Any) -> HttpResponse:
         status = "done" if subjects and screened >= subjects and job.status == "screening" else job.status
         rows.append({"cells": [job.job_id, job.created_at.strftime("%Y-%m-%d %H:%M") if job.created_at else "—",
                                job.requested_by, (job.trigger or "").replace("_", " "), job.reason, status,
-                               f"{screened:,} of {subjects:,} ({share})", f"{int(job.requested or 0):,}",
-                               int(job.chunks or 0)]})
+                               f"{screened:,} of {subjects:,} ({share})", f"{int(job.requested or 0):,}"]})
     config = screening_config()
     return TemplateResponse(request, "admin/cdd_rescreen.html", {
         **site.each_context(request), "title": "Full re-screening of the book",
-        "headers": ["Job", "Started", "By", "Trigger", "Reason", "Status", "Screened", "Requests", "Chunks"],
+        "headers": ["Job", "Started", "By", "Trigger", "Reason", "Status", "Screened", "Requests"],
         "rows": rows, "empty": "No full re-screening yet.",
-        "config": f"algorithm {config['algorithm']}, threshold {config['threshold']:g}, lists "
-                  f"{', '.join(config['lists'])}",
+        "config": f"matching algorithm {config['algorithm']}, alert threshold {config['threshold']:g}, lists: "
+                  + ", ".join(LIST_LABELS.get(key) or _list_title(key) for key in config["lists"]),
         "can_start": bool({ANALYST, SENIOR_REVIEWER} & user_roles(request.user)),
     })
 

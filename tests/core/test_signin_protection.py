@@ -113,6 +113,8 @@ def test_deleting_an_attempt_in_the_admin_lifts_the_lockout_on_the_trail(
     settings.ROOT_URLCONF = "cdd.urls.admin"
     admin = Client()
     admin.force_login(platform_admin)
+    listed = admin.get("/admin/axes/accessattempt/").content.decode()
+    assert "account locked out until" in listed and "address locked out until" in listed
     page = admin.get(f"/admin/axes/accessattempt/{attempt.pk}/delete/")
     assert page.status_code == 200
     deleted = admin.post(f"/admin/axes/accessattempt/{attempt.pk}/delete/", {"post": "yes"})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import sys
 from typing import Any
 
@@ -37,14 +38,16 @@ class Command(BaseCommand):
             bar.refresh()
 
         try:
-            state = book_rescreen_request(actor=Actor.system("rescreen_book"), reason=options["reason"],
+            state = book_rescreen_request(actor=Actor.system(f"manage.py rescreen_book ({getpass.getuser()})"),
+                                          reason=options["reason"],
                                           job_id=options["job"], progress=progress)
         except DomainError as exc:
             raise CommandError(exc.message) from exc
         finally:
             bar.close()
         self.stdout.write(f"job {state.job_id}: {state.subjects} subjects, {state.requested} screening requests "
-                          f"recorded, {state.already} already recorded by an earlier run, in {state.chunks} chunks")
+                          f"recorded, {state.already} already recorded by an earlier run, in {state.chunks} "
+                          f"transaction{'s' if state.chunks != 1 else ''}")
         if options["watch"]:
             self._watch(state.job_id, state.subjects)
 
