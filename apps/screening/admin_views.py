@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import urlencode
 
@@ -232,6 +233,10 @@ def _version_action(request: HttpRequest, list_key: str) -> None:
                                   "screened against the book.")
 
 
+VERSIONS_PAGE = 50
+VERSION_ID = re.compile(r"[0-9A-HJKMNP-TV-Z]{26}")  # a ULID
+
+
 def list_view(request: HttpRequest, list_key: str, *, site: Any) -> HttpResponse:
     """Every version of one list, newest first: counts, source, status and why; those awaiting activation."""
     if request.method == "POST":
@@ -243,11 +248,23 @@ def list_view(request: HttpRequest, list_key: str, *, site: Any) -> HttpResponse
         return TemplateResponse(request, "admin/cdd_table.html", {
             **site.each_context(request), "title": "List", "headers": [], "rows": [], "empty": exc.message,
         }, status=404)
+    before = request.GET.get("before") or None
+    if before is not None and not VERSION_ID.fullmatch(before):
+        return TemplateResponse(request, "admin/cdd_table.html", {
+            **site.each_context(request), "title": f"{title}: versions", "headers": [], "rows": [],
+            "empty": f"before: {before!r} is not a version id (26 letters and digits, as in a version's link); "
+                     "open the list's versions from the Lists page."}, status=400)
     actor = Actor.from_user(request.user)
-    cards = [_version_card(v, actor) for v in list_versions_recent(list_key=list_key, limit=50)]
+    versions = list_versions_recent(list_key=list_key, limit=VERSIONS_PAGE + 1, before=before)
+    cards = [_version_card(v, actor) for v in versions[:VERSIONS_PAGE]]
+    here = reverse("admin:domain-list", args=[list_key])
     return TemplateResponse(request, "admin/cdd_list_versions.html", {
-        **site.each_context(request), "title": f"{title}: versions", "list_key": list_key, "cards": cards,
-        "awaiting": [c for c in cards if c["awaiting"]], "lists_url": reverse("admin:domain-lists"),
+        **site.each_context(request), "title": f"{title}: versions", "list_key": list_key, "list_title": title,
+        "cards": cards, "paged": before is not None, "newest_url": here,
+        "older_url": f"{here}?before={versions[VERSIONS_PAGE - 1].version_id}" if len(versions) > VERSIONS_PAGE
+        else None,
+        "awaiting": [c for c in cards if c["awaiting"]] if before is None else [],
+        "lists_url": reverse("admin:domain-lists"),
         "upload_url": (reverse("admin:domain-list-upload") + f"?list={list_key}") if list_upload_allowed(actor)
         else None,
     })

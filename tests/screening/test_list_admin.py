@@ -88,6 +88,27 @@ def test_the_versions_page_lists_each_version_with_counts_source_and_status_newe
     assert "Upload a new file of this list" in text(page.content.decode())
 
 
+def test_older_versions_are_a_page_away_and_a_bad_cursor_is_a_clear_400(
+        first_version: ListVersion, system_actor: Any, analyst: User, monkeypatch: Any) -> None:
+    from apps.screening import admin_views
+
+    list_version_load(list_key=LIST, files={"watchlist.csv": watchlist_csv(*V2_ROWS)}, actor=system_actor)
+    list_version_load(list_key=LIST, files={"watchlist.csv": watchlist_csv(*WATCH_ROWS, "W-099,X,alien,,,,,")},
+                      actor=system_actor)
+    monkeypatch.setattr(admin_views, "VERSIONS_PAGE", 2)  # three versions, two per page
+    client = signed_in(analyst)
+    newest = client.get(LIST_URL).content.decode()
+    rows = table_rows(newest)
+    assert len(rows) == 2 and "refused" in rows[0] and "active" in rows[1]
+    older = re.search(r'href="([^"]+\?before=[^"]+)">Older versions', newest)
+    assert older, "the first page links to the older versions"
+    page = client.get(unescape(older.group(1))).content.decode()
+    assert len(table_rows(page)) == 1 and "previous" in table_rows(page)[0]
+    assert first_version.checksum[:16] in page and "Older versions" not in page and "the newest versions" in page
+    refused = client.get(LIST_URL, {"before": "yesterday"})
+    assert refused.status_code == 400 and "before: 'yesterday' is not a version id" in text(refused.content.decode())
+
+
 def test_the_diff_shows_added_removed_and_changed_entries_and_search_narrows_it(
         first_version: ListVersion, system_actor: Any, analyst: User, monkeypatch: Any) -> None:
     second = list_version_load(list_key=LIST, files={"watchlist.csv": watchlist_csv(*V2_ROWS)}, actor=system_actor)

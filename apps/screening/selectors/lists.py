@@ -102,9 +102,10 @@ def _cached(cache_key: str, list_key: str, load: Callable[[], list[ListEntity]])
     return loaded
 
 
-def list_versions_recent(*, list_key: str, limit: int = 20) -> list[ListVersion]:
-    """Versions of one list, newest first."""
-    return list(ListVersion.query(list_key, scan_index_forward=False, limit=limit))
+def list_versions_recent(*, list_key: str, limit: int = 20, before: str | None = None) -> list[ListVersion]:
+    """Versions of one list, newest first (with ``before``: those loaded before that version, for paging)."""
+    condition = ListVersion.version_id < before if before else None
+    return list(ListVersion.query(list_key, condition, scan_index_forward=False, limit=limit))
 
 
 def list_version_diff(*, list_key: str, version_id: str) -> ListDiff:
