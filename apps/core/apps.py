@@ -15,10 +15,11 @@ class CoreConfig(AppConfig):
 
         post_migrate.connect(_roles_after_migrate, dispatch_uid="cdd-roles")  # after every app: permissions exist
         from axes.models import AccessAttempt
-        from django.db.models.signals import post_delete
+        from django.db.models.signals import post_delete, pre_delete
 
-        from apps.core.signin import attempt_deleted
+        from apps.core.signin import attempt_deleted, attempt_deleting
 
+        pre_delete.connect(attempt_deleting, sender=AccessAttempt, dispatch_uid="cdd-signin-unlocking")
         post_delete.connect(attempt_deleted, sender=AccessAttempt, dispatch_uid="cdd-signin-unlocked")
 
 

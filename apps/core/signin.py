@@ -28,7 +28,6 @@ from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth import views as auth_views
-from django.db import transaction
 from django.db.models import Max, Q, Sum
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -194,28 +193,24 @@ def refused_while_locked_out(request: HttpRequest) -> bool:
 
 
 @dataclass
-class _Unlocking:
-    actor: Actor
-    reason: str
-    deleted: list[AccessAttempt] = field(default_factory=list)
+class _Batch:
+    """The attempts one deletion removes (Django sends every ``pre_delete`` of a deletion before its
+    ``post_delete``s): recorded together once the last is gone, inside the deletion's transaction."""
+
+    rows: list[AccessAttempt] = field(default_factory=list)
+    pending: int = 0
 
 
-_unlocking: contextvars.ContextVar[_Unlocking | None] = contextvars.ContextVar("unlocking", default=None)
+_unlocking: contextvars.ContextVar[tuple[Actor, str] | None] = contextvars.ContextVar("unlocking", default=None)
+_batch: contextvars.ContextVar[_Batch | None] = contextvars.ContextVar("unlock_batch", default=None)
 
 
 @contextlib.contextmanager
 def unlocking(*, actor: Actor, reason: str) -> Iterator[None]:
-    """Delete sign-in attempts inside this block: what that lifts is audited as ``actor``'s doing, with ``reason``.
-
-    The deletions and their events commit in one database transaction (an audit write that fails keeps
-    the lockout), one event per account and per locked-out address, not one per attempt row.
-    """
-    state = _Unlocking(actor=actor, reason=reason)
-    token = _unlocking.set(state)
+    """Attribute the sign-in attempts deleted inside this block to ``actor``, with ``reason``, on the trail."""
+    token = _unlocking.set((actor, reason))
     try:
-        with transaction.atomic():
-            yield
-            _lifted_record(state)
+        yield
     finally:
         _unlocking.reset(token)
 
@@ -227,13 +222,31 @@ def _command_actor() -> Actor:
     return Actor.system("axes")
 
 
+def attempt_deleting(*, sender: Any, instance: AccessAttempt, **kwargs: Any) -> None:
+    """``pre_delete`` of an axes attempt: it joins its deletion's batch."""
+    batch = _batch.get()
+    if batch is None:
+        batch = _Batch()
+        _batch.set(batch)
+    batch.rows.append(instance)
+    batch.pending += 1
+
+
 def attempt_deleted(*, sender: Any, instance: AccessAttempt, **kwargs: Any) -> None:
-    """``post_delete`` of an axes attempt (inside the deletion's transaction: Django's collector is atomic)."""
-    state = _unlocking.get()
-    if state is not None:
-        state.deleted.append(instance)
-    else:  # axes's own reset commands: recorded row by row
-        _lifted_record(_Unlocking(actor=_command_actor(), reason="", deleted=[instance]))
+    """``post_delete`` of an axes attempt: the last of its batch records what the deletion lifted.
+
+    Runs inside the deletion's own database transaction (Django's deletion collector is atomic), so an
+    audit write that fails keeps the attempts, as every identity change here.
+    """
+    batch = _batch.get()
+    if batch is None:  # deleted without its pre_delete (not a path Django takes): on its own
+        batch = _Batch(rows=[instance], pending=1)
+    batch.pending -= 1
+    if batch.pending > 0:
+        return
+    _batch.set(None)
+    actor, reason = _unlocking.get() or (_command_actor(), "")
+    _lifted_record(rows=batch.rows, actor=actor, reason=reason)
 
 
 def _live_failures(**match: Any) -> int:
@@ -257,13 +270,13 @@ def signin_lockout_label(*, username: str | None, ip_address: str | None) -> str
     return "; ".join(parts) or "expired"
 
 
-def _lifted_record(state: _Unlocking) -> None:
+def _lifted_record(*, rows: list[AccessAttempt], actor: Actor, reason: str) -> None:
     """Record what the deleted attempts lifted: per account, and per address that was locked out.
 
     Failures that had run out are cleared by axes as time passes; nobody changed anything: not recorded.
     """
     now, limit = timezone.now(), int(settings.AXES_FAILURE_LIMIT)
-    live = [a for a in state.deleted if a.attempt_time + settings.AXES_COOLOFF_TIME > now]
+    live = [a for a in rows if a.attempt_time + settings.AXES_COOLOFF_TIME > now]
     groups: dict[tuple[str, str], list[AccessAttempt]] = {}
     for attempt in live:
         if attempt.username and not attempt.username.startswith(API_KEY_USERNAME):
@@ -277,8 +290,8 @@ def _lifted_record(state: _Unlocking) -> None:
         if kind == "ip_address" and not locked_before:
             continue  # the address was not locked out: the accounts' events say what was cleared
         chain = _claim(value).chain if kind == "username" else ("signin", f"address:{value}")
-        _record(actor=state.actor, action="signin.unlocked" if locked_before and not locked_after
-                else "signin.failures_cleared", chain=chain, reason=state.reason or None,
+        _record(actor=actor, action="signin.unlocked" if locked_before and not locked_after
+                else "signin.failures_cleared", chain=chain, reason=reason or None,
                 data={"lockout_of": "account" if kind == "username" else "address", kind: value,
                       "addresses" if kind == "username" else "usernames": sorted(
                           {str(a.ip_address if kind == "username" else a.username) for a in attempts}),

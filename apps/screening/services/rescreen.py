@@ -11,9 +11,9 @@ killed worker's requests are re-sent by the outbox sweep.
 
 Each job has a record (table ``rescreen_jobs``): who asked and why, subjects found, requests
 recorded per chunk, and subjects screened (each request of the job is counted once, in the
-transaction that marks it done: ``rescreen_job_screened``), shown by the admin's Re-screening page and ``rescreen_book --watch``. A job starts
-from the CLI, from the admin (``rescreen_job_start``: the recording itself runs on a worker, topic
-``screening.rescreen_book``), or by itself when beat finds that the algorithm version, the threshold
+transaction that marks it done: ``rescreen_job_screened``), shown by the admin's Re-screening page
+and ``rescreen_book --watch``. A job starts from the CLI, from the admin (``rescreen_job_start``:
+the recording itself runs on a worker, topic ``screening.rescreen_book``), or by itself when beat finds that the algorithm version, the threshold
 or the set of lists differs from what the book was last fully screened under (``rescreen_config_check``).
 """
 
@@ -192,7 +192,7 @@ def rescreen_job_screened(*, job_id: str, item: OutboxItem, result: dict[str, An
     try:
         transact_write([count, outbox_done_write(item, result)])
     except TransactWriteError as exc:
-        if cancellation_codes(exc)[1:2] == ["ConditionalCheckFailed"]:  # done (and counted) by another delivery
+        if "ConditionalCheckFailed" in cancellation_codes(exc):  # the request: done (and counted) by another delivery
             return False
         raise
     return True
