@@ -67,7 +67,7 @@ from apps.customers.ownership import ALGORITHM_VERSION as OWNERSHIP_ALGORITHM
 from apps.customers.page_selectors import ownership_picture
 from apps.customers.services import customer_profile_view
 from apps.documents import storage
-from apps.documents.models import DOCUMENT_TYPES, Document
+from apps.documents.models import Document, document_type_label
 from apps.documents.selectors import (
     document_checklist,
     document_list,
@@ -182,10 +182,6 @@ class _Bundle:
 
     def list_version(self, list_key: str, version_id: str) -> None:
         self.list_versions.setdefault(list_key, set()).add(version_id)
-
-
-def _document_label(document_type: str) -> str:
-    return DOCUMENT_TYPES.get(document_type, document_type.replace("_", " "))
 
 
 def _profile(bundle: _Bundle, customer: Customer, parties: list[RelatedParty]) -> None:
@@ -358,7 +354,7 @@ def _documents(bundle: _Bundle, customer_id: str, *, with_files: bool, progress:
         "checklist": checklist,
     })
     for document in documents:
-        bundle.chain("document", document.document_id, f"Document: {_document_label(document.document_type)}")
+        bundle.chain("document", document.document_id, f"Document: {document_type_label(document.document_type)}")
         if with_files:
             bundle.documents.append(_document_file(bundle, document))
         else:
@@ -370,7 +366,7 @@ def _documents(bundle: _Bundle, customer_id: str, *, with_files: bool, progress:
                                      f"{document.status.replace('_', ' ')}"})
     for request in requests:
         bundle.chain("document_request", request.request_id, "Document request: " + ", ".join(
-            _document_label(t) for t in request.document_types) + f" (due {request.due_date})")
+            document_type_label(t) for t in request.document_types) + f" (due {request.due_date})")
     for waiver in waivers.values():
         bundle.chain("document_waiver", f"{waiver.customer_id}.{waiver.code}", f"Waiver: {waiver.label}")
     bundle.counts.update(documents=len(documents), document_requests=len(requests), document_waivers=len(waivers))

@@ -238,9 +238,7 @@ def attempt_deleted(*, sender: Any, instance: AccessAttempt, **kwargs: Any) -> N
     Runs inside the deletion's own database transaction (Django's deletion collector is atomic), so an
     audit write that fails keeps the attempts, as every identity change here.
     """
-    batch = _batch.get()
-    if batch is None:  # deleted without its pre_delete (not a path Django takes): on its own
-        batch = _Batch(rows=[instance], pending=1)
+    batch = _batch.get() or _Batch(rows=[instance], pending=1)
     batch.pending -= 1
     if batch.pending > 0:
         return

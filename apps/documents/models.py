@@ -106,6 +106,11 @@ DOCUMENT_TYPES: dict[str, str] = {
 }
 
 
+def document_type_label(document_type: str) -> str:
+    """What a person calls a document type (a code outside the catalogue: its words)."""
+    return DOCUMENT_TYPES.get(document_type, document_type.replace("_", " "))
+
+
 def expiry_bucket_for(document_id: str) -> str:
     return f"exp#{zlib.crc32(document_id.encode()) % EXPIRY_BUCKETS}"
 

@@ -25,7 +25,7 @@ from apps.core.mi.models import GAUGE_PK, MiAggregate, day_pk
 from apps.customers.models import REVIEW_BUCKET, Customer
 from apps.customers.services import IN_RELATIONSHIP
 from apps.customers.validation import CDD_LEVELS, RISK_RATINGS
-from apps.documents.models import DOCUMENT_TYPES
+from apps.documents.models import document_type_label
 from apps.documents.selectors import documents_expiring
 from apps.reviews.models import KIND_LABELS, KINDS, OPEN, SUBMITTED, Case
 
@@ -380,7 +380,7 @@ def _documents(now: date) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]
             continue
         left = (date.fromisoformat(document.expiry_date) - now).days
         counts[DOCUMENT_BUCKETS[0] if left < 0 else DOCUMENT_BUCKETS[1] if left <= 7 else DOCUMENT_BUCKETS[2]] += 1
-        label = DOCUMENT_TYPES.get(document.document_type, document.document_type.replace("_", " "))
+        label = document_type_label(document.document_type)
         by_type[label] = by_type.get(label, 0) + 1
     return list(counts.items()), sorted(by_type.items(), key=lambda kv: (-kv[1], kv[0]))
 
